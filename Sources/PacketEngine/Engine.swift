@@ -1,0 +1,138 @@
+public import BindingTable
+public import LwAFTRCore
+
+/// The lwAFTR packet engine for one worker: Ethernet frames in from the internet (IPv4) side and
+/// the B4 (IPv6) side, frames out on each side. Owns its packet pool and counters; never locks,
+/// never allocates per packet.
+///
+/// One `process` call runs the pipeline over whole batches, stage by stage:
+/// ingress (VLAN untag, reassembly, ARP/NDP, echo to the lwAFTR itself, ingress filter) →
+/// core (decapsulate B4 traffic, encapsulate internet traffic, hairpin, ICMP errors) →
+/// egress (egress filter, next-hop MAC, fragmentation, VLAN tag).
+public final class LwAFTREngine {
+    public let pool: PacketPool
+    public let counters: Counters
+    public let table: BindingTable
+    public internal(set) var settings: EngineSettings
+
+    // Stage queues (reused every call).
+    @usableFromInline var core4: PacketBatch
+    @usableFromInline var core6: PacketBatch
+    @usableFromInline var hairpin: PacketBatch
+    @usableFromInline var egress4: PacketBatch
+    @usableFromInline var egress6: PacketBatch
+    /// Frames the engine answers itself (ARP/NDP replies, echo replies): MACs already final.
+    @usableFromInline var local4: PacketBatch
+    @usableFromInline var local6: PacketBatch
+    /// Core frames waiting for the next hop's MAC address (ARP/ND still unanswered).
+    @usableFromInline var held4: PacketBatch
+    @usableFromInline var held6: PacketBatch
+
+    // ICMP error rate limiting (Snabb style: N per period).
+    @usableFromInline var icmp4WindowStart: UInt64 = 0
+    @usableFromInline var icmp4Sent = 0
+    @usableFromInline var icmp6WindowStart: UInt64 = 0
+    @usableFromInline var icmp6Sent = 0
+
+    // Fragment identification generators.
+    @usableFromInline var nextIPv4FragmentID: UInt16
+    @usableFromInline var nextIPv6FragmentID: UInt32
+
+    @usableFromInline let reassembler4: Reassembler
+    @usableFromInline let reassembler6: Reassembler
+    @usableFromInline let extIngressFilter: PacketFilter?
+    @usableFromInline let extEgressFilter: PacketFilter?
+    @usableFromInline let intIngressFilter: PacketFilter?
+    @usableFromInline let intEgressFilter: PacketFilter?
+
+    /// Whether the one-time next-hop solicitations were sent.
+    @usableFromInline var solicited = false
+    @usableFromInline var lastSolicitation: UInt64 = 0
+
+    /// - Parameters:
+    ///   - batchCapacity: most packets one `process` call takes per side.
+    public init(settings: EngineSettings, table: BindingTable, pool: PacketPool = PacketPool(),
+                counters: Counters = Counters(), batchCapacity: Int = 256) throws(FilterError) {
+        self.settings = settings
+        self.table = table
+        self.pool = pool
+        self.counters = counters
+        nextIPv4FragmentID = settings.firstIPv4FragmentID
+        nextIPv6FragmentID = settings.firstIPv6FragmentID
+        let stageCap = batchCapacity * 4
+        core4 = PacketBatch(capacity: stageCap)
+        core6 = PacketBatch(capacity: stageCap)
+        hairpin = PacketBatch(capacity: stageCap)
+        egress4 = PacketBatch(capacity: stageCap * 2)
+        egress6 = PacketBatch(capacity: stageCap * 2)
+        local4 = PacketBatch(capacity: stageCap)
+        local6 = PacketBatch(capacity: stageCap)
+        held4 = PacketBatch(capacity: 1024)
+        held6 = PacketBatch(capacity: 1024)
+        reassembler4 = Reassembler(family: .ipv4, maxFragmentsPerPacket: settings.extMaxFragmentsPerPacket,
+                                   maxPackets: settings.extMaxFragmentedPackets, pool: pool, counters: counters)
+        reassembler6 = Reassembler(family: .ipv6, maxFragmentsPerPacket: settings.intMaxFragmentsPerPacket,
+                                   maxPackets: settings.intMaxFragmentedPackets, pool: pool, counters: counters)
+        extIngressFilter = try settings.extIngressFilter.map { f throws(FilterError) in try PacketFilter(f) }
+        extEgressFilter = try settings.extEgressFilter.map { f throws(FilterError) in try PacketFilter(f) }
+        intIngressFilter = try settings.intIngressFilter.map { f throws(FilterError) in try PacketFilter(f) }
+        intEgressFilter = try settings.intEgressFilter.map { f throws(FilterError) in try PacketFilter(f) }
+    }
+
+    /// Convenience: engine for a configuration with a table built from its softwires.
+    public convenience init(config: LwAFTRConfig, instance: Int = 0, poolCapacity: Int = 4096,
+                            batchCapacity: Int = 256) throws {
+        let table = try BindingTable(softwires: config.softwires)
+        try self.init(settings: EngineSettings(config: config, instance: instance), table: table,
+                      pool: PacketPool(capacity: poolCapacity), batchCapacity: batchCapacity)
+    }
+
+    /// Runs the whole pipeline once. Every packet in `in4`/`in6` is consumed (forwarded, answered or
+    /// freed); frames to send are appended to `out4`/`out6`. `now` is a monotonic time in ns.
+    public func process(in4: inout PacketBatch, in6: inout PacketBatch,
+                        out4: inout PacketBatch, out6: inout PacketBatch, now: UInt64) {
+        if !solicited || (needsResolution && now &- lastSolicitation >= 3_000_000_000) {
+            solicitNextHops(now: now)
+        }
+        // Ingress: IPv6 side first, then IPv4 (the order the reference processes its links).
+        for i in 0..<in6.count { ingress6(in6[i], now: now) }
+        in6.removeAll()
+        for i in 0..<in4.count { ingress4(in4[i], now: now) }
+        in4.removeAll()
+
+        // Core.
+        for i in 0..<core6.count { fromB4(core6[i], now: now) }
+        core6.removeAll()
+        for i in 0..<core4.count { fromInternet(core4[i], hairpinned: false, now: now) }
+        core4.removeAll()
+        var i = 0
+        while i < hairpin.count {  // ICMP errors for B4s may be queued while draining
+            fromInternet(hairpin[i], hairpinned: true, now: now)
+            i += 1
+        }
+        hairpin.removeAll()
+
+        // Egress.
+        drainEgress4(into: &out4)
+        drainEgress6(into: &out6)
+    }
+
+    /// Whether a next hop still waits for ARP/NDP resolution.
+    var needsResolution: Bool {
+        (settings.extNextHopMAC == 0 && settings.extNextHopIPv4 != 0)
+            || (settings.intNextHopMAC == 0 && (settings.intNextHopIPv6Hi | settings.intNextHopIPv6Lo) != 0)
+    }
+
+    // MARK: - queue helpers
+
+    @inline(__always)
+    func enqueue(_ p: Packet, _ q: inout PacketBatch) {
+        if !q.append(p) {
+            counters.add(.dropOutputFullPackets)
+            pool.free(p)
+        }
+    }
+
+    @inline(__always)
+    func drop(_ p: Packet) { pool.free(p) }
+}

@@ -1,0 +1,10 @@
+import ArgumentParser
+
+/// The `lwaftr` command line: subcommands for each job.
+@main
+struct LwAFTRCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lwaftr",
+        abstract: "Lightweight 4over6 AFTR (RFC 7596).",
+        subcommands: [CheckCommand.self, ProcessCommand.self])
+}
