@@ -5,18 +5,24 @@ let strict: [SwiftSetting] = [
     .enableUpcomingFeature("ExistentialAny"),
     .enableUpcomingFeature("InternalImportsByDefault"),
 ]
-let fast: [SwiftSetting] = strict + [.unsafeFlags(["-Ounchecked"], .when(configuration: .release))]
+let fast: [SwiftSetting] = strict + [
+    .unsafeFlags(["-Ounchecked", "-enforce-exclusivity=unchecked"], .when(configuration: .release)),
+]
 
 let package = Package(
     name: "swift-lwaftr",
     platforms: [.macOS(.v15)],
     products: [
         .executable(name: "lwaftr", targets: ["lwaftr"]),
+        .executable(name: "dhcp4o6d", targets: ["dhcp4o6d"]),
         .library(name: "LwAFTRCore", targets: ["LwAFTRCore"]),
         .library(name: "PacketEngine", targets: ["PacketEngine"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
     ],
     targets: [
         // C for kernel APIs Glibc does not expose (and CPU hints).
@@ -37,12 +43,35 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Control plane: DHCP wire codecs and the reference DHCP4o6 server.
+        .target(name: "DHCPWire", dependencies: ["LwAFTRCore"], swiftSettings: strict),
+        .target(
+            name: "DHCP4o6Server",
+            dependencies: [
+                "LwAFTRCore", "DHCPWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+        .executableTarget(
+            name: "dhcp4o6d",
+            dependencies: [
+                "DHCP4o6Server", "DHCPWire", "LwAFTRCore",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
         // Test-only: counts malloc calls made by the current thread.
         .target(name: "CAllocCounter", path: "Tests/CAllocCounter"),
         .testTarget(name: "LwAFTRCoreTests", dependencies: ["LwAFTRCore"]),
         .testTarget(name: "BindingTableTests", dependencies: ["BindingTable"]),
         .testTarget(name: "PacketEngineTests", dependencies: ["PacketEngine", "PacketIO", "CAllocCounter"]),
         .testTarget(name: "PacketIOTests", dependencies: ["PacketIO"]),
+        .testTarget(name: "DHCPWireTests", dependencies: ["DHCPWire"]),
+        .testTarget(name: "DHCP4o6ServerTests", dependencies: ["DHCP4o6Server", "DHCPWire"]),
         .testTarget(name: "ConformanceTests", dependencies: ["LwAFTRCheck", "PacketEngine", "LwAFTRCore"]),
     ]
 )

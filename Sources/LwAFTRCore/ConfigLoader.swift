@@ -57,10 +57,21 @@ public enum ConfigLoader {
 
 // MARK: - Shared by both readers
 
-/// Where a value sits in the source: its line and its field path.
+/// Where a value sits in the source: its line and its field path (`parent + leaf`, kept apart so
+/// that making a location for every value read rarely allocates).
 struct ConfigLoc {
     var line: Int
-    var field: String
+    var parent: String
+    var leaf: String
+
+    init(line: Int, field: String) { self.init(line: line, parent: field, leaf: "") }
+    init(line: Int, parent: String, leaf: String) {
+        self.line = line
+        self.parent = parent
+        self.leaf = leaf
+    }
+
+    var field: String { parent + leaf }
 }
 
 /// Value ranges both readers enforce.
@@ -130,7 +141,7 @@ struct ConfigChecker {
         var portSets: [IPv4Address: (PortSet, Int)] = [:]
         for d in drafts {
             guard let portSet = PortSet(offset: UInt8(d.offset), psidLength: UInt8(d.psidLength)) else {
-                if d.offset > 15 { throw error(d.offsetLoc, "offset (reserved ports bits) \(d.offset) leaves no ports") }
+                if d.offset > 15 { throw error(d.offsetLoc, "offset \(d.offset) leaves no ports") }
                 throw error(d.psidLengthLoc, "PSID length \(d.psidLength) + offset \(d.offset) exceeds 16 bits")
             }
             guard let psidValue = d.psid ?? (d.psidLength == 0 ? 0 : nil) else {
@@ -208,9 +219,14 @@ struct JSONNode {
     }
     var value: Value
     var line: Int
-    var path: String
+    /// The path is `parent + key`: key is `name` at the top, `.name` inside an object, `[i]` in an array.
+    var parent: String
+    var key: String
 
-    var loc: ConfigLoc { ConfigLoc(line: line, field: path.isEmpty ? "(top level)" : path) }
+    var path: String { parent + key }
+    var loc: ConfigLoc {
+        key.isEmpty ? ConfigLoc(line: line, field: "(top level)") : ConfigLoc(line: line, parent: parent, leaf: key)
+    }
 }
 
 /// RFC 8259 reader over UTF-8 bytes; numbers are kept as text.
@@ -231,7 +247,7 @@ struct JSONReader {
     }
 
     mutating func parseDocument() throws(ConfigError) -> JSONNode {
-        let v = try value(path: "", depth: 0)
+        let v = try value(parent: "", key: "", depth: 0)
         skipSpace()
         guard pos == bytes.count else { throw fail("", "unexpected text after the JSON value") }
         return v
@@ -248,10 +264,10 @@ struct JSONReader {
         }
     }
 
-    private mutating func expect(_ c: UInt8, _ path: String) throws(ConfigError) {
+    private mutating func expect(_ c: UInt8, _ path: @autoclosure () -> String) throws(ConfigError) {
         skipSpace()
         guard pos < bytes.count, bytes[pos] == c else {
-            throw fail(path, "expected '\(Character(Unicode.Scalar(c)))', found \(found())")
+            throw fail(path(), "expected '\(Character(Unicode.Scalar(c)))', found \(found())")
         }
         pos += 1
     }
@@ -262,65 +278,68 @@ struct JSONReader {
         return c >= 0x20 && c < 0x7F ? "'\(Character(Unicode.Scalar(c)))'" : "byte 0x\(String(c, radix: 16))"
     }
 
-    private mutating func value(path: String, depth: Int) throws(ConfigError) -> JSONNode {
+    private mutating func value(parent: String, key: String, depth: Int) throws(ConfigError) -> JSONNode {
+        func path() -> String { parent + key }
         skipSpace()
-        guard depth <= Self.maxDepth else { throw fail(path, "nesting too deep") }
-        guard pos < bytes.count else { throw fail(path, "unexpected end of input") }
+        guard depth <= Self.maxDepth else { throw fail(path(), "nesting too deep") }
+        guard pos < bytes.count else { throw fail(path(), "unexpected end of input") }
         let startLine = line
-        func node(_ v: JSONNode.Value) -> JSONNode { JSONNode(value: v, line: startLine, path: path) }
+        func node(_ v: JSONNode.Value) -> JSONNode { JSONNode(value: v, line: startLine, parent: parent, key: key) }
         switch bytes[pos] {
         case UInt8(ascii: "{"):
             pos += 1
+            let own = path()
             var members: [(key: String, line: Int, value: JSONNode)] = []
             skipSpace()
             if pos < bytes.count, bytes[pos] == UInt8(ascii: "}") { pos += 1; return node(.object([])) }
             repeat {
                 skipSpace()
                 guard pos < bytes.count, bytes[pos] == UInt8(ascii: "\"") else {
-                    throw fail(path, "expected a key string, found \(found())")
+                    throw fail(own, "expected a key string, found \(found())")
                 }
                 let keyLine = line
-                let key = try string(path)
-                try expect(UInt8(ascii: ":"), path)
-                let child = try value(path: path.isEmpty ? key : path + "." + key, depth: depth + 1)
-                members.append((key, keyLine, child))
-            } while try more(close: UInt8(ascii: "}"), path)
+                let name = try string(own)
+                try expect(UInt8(ascii: ":"), own)
+                let child = try value(parent: own, key: own.isEmpty ? name : "." + name, depth: depth + 1)
+                members.append((name, keyLine, child))
+            } while try more(close: UInt8(ascii: "}"), own)
             return node(.object(members))
         case UInt8(ascii: "["):
             pos += 1
+            let own = path()
             var items: [JSONNode] = []
             skipSpace()
             if pos < bytes.count, bytes[pos] == UInt8(ascii: "]") { pos += 1; return node(.array([])) }
             repeat {
-                items.append(try value(path: "\(path)[\(items.count)]", depth: depth + 1))
-            } while try more(close: UInt8(ascii: "]"), path)
+                items.append(try value(parent: own, key: "[\(items.count)]", depth: depth + 1))
+            } while try more(close: UInt8(ascii: "]"), own)
             return node(.array(items))
-        case UInt8(ascii: "\""): return node(.string(try string(path)))
-        case UInt8(ascii: "t"): try literal("true", path); return node(.bool(true))
-        case UInt8(ascii: "f"): try literal("false", path); return node(.bool(false))
-        case UInt8(ascii: "n"): try literal("null", path); return node(.null)
-        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return node(.number(try number(path)))
-        default: throw fail(path, "unexpected \(found())")
+        case UInt8(ascii: "\""): return node(.string(try string(path())))
+        case UInt8(ascii: "t"): try literal("true", path()); return node(.bool(true))
+        case UInt8(ascii: "f"): try literal("false", path()); return node(.bool(false))
+        case UInt8(ascii: "n"): try literal("null", path()); return node(.null)
+        case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): return node(.number(try number(path())))
+        default: throw fail(path(), "unexpected \(found())")
         }
     }
 
     /// After an element: true on `,`, false on `close`.
-    private mutating func more(close: UInt8, _ path: String) throws(ConfigError) -> Bool {
+    private mutating func more(close: UInt8, _ path: @autoclosure () -> String) throws(ConfigError) -> Bool {
         skipSpace()
-        guard pos < bytes.count else { throw fail(path, "unexpected end of input (unbalanced brackets)") }
+        guard pos < bytes.count else { throw fail(path(), "unexpected end of input (unbalanced brackets)") }
         if bytes[pos] == UInt8(ascii: ",") { pos += 1; return true }
         if bytes[pos] == close { pos += 1; return false }
-        throw fail(path, "expected ',' or '\(Character(Unicode.Scalar(close)))', found \(found())")
+        throw fail(path(), "expected ',' or '\(Character(Unicode.Scalar(close)))', found \(found())")
     }
 
-    private mutating func literal(_ word: String, _ path: String) throws(ConfigError) {
+    private mutating func literal(_ word: String, _ path: @autoclosure () -> String) throws(ConfigError) {
         for c in word.utf8 {
-            guard pos < bytes.count, bytes[pos] == c else { throw fail(path, "invalid literal (expected \(word))") }
+            guard pos < bytes.count, bytes[pos] == c else { throw fail(path(), "invalid literal (expected \(word))") }
             pos += 1
         }
     }
 
-    private mutating func number(_ path: String) throws(ConfigError) -> String {
+    private mutating func number(_ path: @autoclosure () -> String) throws(ConfigError) -> String {
         let start = pos
         func digits() -> Int {
             let s = pos
@@ -330,30 +349,30 @@ struct JSONReader {
         if bytes[pos] == UInt8(ascii: "-") { pos += 1 }
         let intStart = pos
         let n = digits()
-        guard n > 0, n == 1 || bytes[intStart] != UInt8(ascii: "0") else { throw fail(path, "invalid number") }
+        guard n > 0, n == 1 || bytes[intStart] != UInt8(ascii: "0") else { throw fail(path(), "invalid number") }
         if pos < bytes.count, bytes[pos] == UInt8(ascii: ".") {
             pos += 1
-            guard digits() > 0 else { throw fail(path, "invalid number") }
+            guard digits() > 0 else { throw fail(path(), "invalid number") }
         }
         if pos < bytes.count, bytes[pos] | 0x20 == UInt8(ascii: "e") {
             pos += 1
             if pos < bytes.count, bytes[pos] == UInt8(ascii: "+") || bytes[pos] == UInt8(ascii: "-") { pos += 1 }
-            guard digits() > 0 else { throw fail(path, "invalid number") }
+            guard digits() > 0 else { throw fail(path(), "invalid number") }
         }
         return String(decoding: bytes[start..<pos], as: UTF8.self)
     }
 
-    private mutating func string(_ path: String) throws(ConfigError) -> String {
+    private mutating func string(_ path: @autoclosure () -> String) throws(ConfigError) -> String {
         pos += 1  // opening quote
         var out: [UInt8] = []
         while true {
-            guard pos < bytes.count else { throw fail(path, "unterminated string") }
+            guard pos < bytes.count else { throw fail(path(), "unterminated string") }
             let c = bytes[pos]
             pos += 1
             if c == UInt8(ascii: "\"") { break }
-            guard c >= 0x20 else { throw fail(path, "control character in string") }
+            guard c >= 0x20 else { throw fail(path(), "control character in string") }
             guard c == UInt8(ascii: "\\") else { out.append(c); continue }
-            guard pos < bytes.count else { throw fail(path, "unterminated string") }
+            guard pos < bytes.count else { throw fail(path(), "unterminated string") }
             let e = bytes[pos]
             pos += 1
             switch e {
@@ -364,27 +383,29 @@ struct JSONReader {
             case UInt8(ascii: "r"): out.append(13)
             case UInt8(ascii: "t"): out.append(9)
             case UInt8(ascii: "u"):
-                var scalar = try hex4(path)
+                var scalar = try hex4(path())
                 if (0xD800..<0xDC00).contains(scalar) {
                     guard pos + 1 < bytes.count, bytes[pos] == UInt8(ascii: "\\"), bytes[pos + 1] == UInt8(ascii: "u")
-                    else { throw fail(path, "unpaired surrogate in \\u escape") }
+                    else { throw fail(path(), "unpaired surrogate in \\u escape") }
                     pos += 2
-                    let low = try hex4(path)
-                    guard (0xDC00..<0xE000).contains(low) else { throw fail(path, "unpaired surrogate in \\u escape") }
+                    let low = try hex4(path())
+                    guard (0xDC00..<0xE000).contains(low) else {
+                        throw fail(path(), "unpaired surrogate in \\u escape")
+                    }
                     scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)
                 }
-                guard let u = Unicode.Scalar(scalar) else { throw fail(path, "invalid \\u escape") }
+                guard let u = Unicode.Scalar(scalar) else { throw fail(path(), "invalid \\u escape") }
                 out.append(contentsOf: String(Character(u)).utf8)
-            default: throw fail(path, "invalid escape in string")
+            default: throw fail(path(), "invalid escape in string")
             }
         }
         return String(decoding: out, as: UTF8.self)
     }
 
-    private mutating func hex4(_ path: String) throws(ConfigError) -> UInt32 {
+    private mutating func hex4(_ path: @autoclosure () -> String) throws(ConfigError) -> UInt32 {
         guard pos + 4 <= bytes.count, bytes[pos..<pos + 4].allSatisfy(isHexDigit),
               let v = UInt32(String(decoding: bytes[pos..<pos + 4], as: UTF8.self), radix: 16)
-        else { throw fail(path, "invalid \\u escape") }
+        else { throw fail(path(), "invalid \\u escape") }
         pos += 4
         return v
     }

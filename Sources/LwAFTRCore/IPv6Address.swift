@@ -32,43 +32,64 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
 
     /// Parses RFC 4291 text: hex groups of 1–4 digits, at most one `::`, optional trailing dotted IPv4.
     public init?(_ text: some StringProtocol) {
-        let s = Substring(text)
-        guard !s.isEmpty, s.utf8.count <= 45 else { return nil }
-        let groups: [UInt16]
-        if let r = s.firstRange(of: "::") {
-            let left = s[s.startIndex..<r.lowerBound]
-            let right = s[r.upperBound...]
-            guard right.firstRange(of: "::") == nil,
-                  let head = IPv6Address.parseGroups(left, allowIPv4: false),
-                  let tail = IPv6Address.parseGroups(right, allowIPv4: true),
-                  head.count + tail.count <= 7 else { return nil }
-            groups = head + [UInt16](repeating: 0, count: 8 - head.count - tail.count) + tail
-        } else {
-            guard let all = IPv6Address.parseGroups(s, allowIPv4: true), all.count == 8 else { return nil }
-            groups = all
+        let parsed = text.utf8.withContiguousStorageIfAvailable(IPv6Address.parse)
+        guard let halves = parsed ?? Array(text.utf8).withUnsafeBufferPointer(IPv6Address.parse) else {
+            return nil
         }
-        var h: UInt64 = 0, l: UInt64 = 0
-        for i in 0..<4 { h = h << 16 | UInt64(groups[i]) }
-        for i in 4..<8 { l = l << 16 | UInt64(groups[i]) }
-        hi = h; lo = l
+        hi = halves.hi; lo = halves.lo
     }
 
-    private static func parseGroups(_ s: Substring, allowIPv4: Bool) -> [UInt16]? {
-        if s.isEmpty { return [] }
-        var out: [UInt16] = []
-        let parts = s.split(separator: ":", omittingEmptySubsequences: false)
-        for (i, p) in parts.enumerated() {
-            if allowIPv4 && i == parts.count - 1 && p.contains(".") {
-                guard let v4 = IPv4Address(p) else { return nil }
-                out.append(UInt16(v4.value >> 16)); out.append(UInt16(truncatingIfNeeded: v4.value))
-                continue
-            }
-            // Only hex digits: UInt16(_:radix:) alone would also take a sign ("+1", "-0").
-            guard (1...4).contains(p.utf8.count), p.utf8.allSatisfy(isHexDigit),
-                  let v = UInt16(p, radix: 16) else { return nil }
-            out.append(v)
+    /// One pass over the bytes (no allocation on the hex-only path).
+    private static func parse(_ b: UnsafeBufferPointer<UInt8>) -> (hi: UInt64, lo: UInt64)? {
+        let n = b.count, colon = UInt8(ascii: ":")
+        guard n >= 2, n <= 45 else { return nil }
+        var g = SIMD8<UInt16>()
+        var count = 0, gap = -1, i = 0
+        if b[0] == colon {
+            guard b[1] == colon else { return nil }
+            gap = 0; i = 2
         }
-        return out
+        while i < n {
+            let start = i
+            var v: UInt16 = 0
+            while i < n, let d = hexValue(b[i]) {
+                v = v << 4 | UInt16(d); i += 1
+                guard i - start <= 4 else { return nil }
+            }
+            if i < n, b[i] == UInt8(ascii: ".") {  // trailing dotted IPv4
+                guard count <= 6, let v4 = IPv4Address(String(decoding: b[start..<n], as: UTF8.self)) else {
+                    return nil
+                }
+                g[count] = UInt16(v4.value >> 16); g[count + 1] = UInt16(truncatingIfNeeded: v4.value)
+                count += 2
+                break
+            }
+            guard i > start, count < 8 else { return nil }
+            g[count] = v; count += 1
+            if i == n { break }
+            guard b[i] == colon else { return nil }
+            i += 1
+            if i < n, b[i] == colon {
+                guard gap < 0 else { return nil }
+                gap = count; i += 1
+            } else if i == n {
+                return nil  // trailing single ':'
+            }
+        }
+        if gap >= 0 {
+            guard count <= 7 else { return nil }
+            let tail = count - gap
+            var out = SIMD8<UInt16>()
+            for k in 0..<gap { out[k] = g[k] }
+            for k in 0..<tail { out[8 - tail + k] = g[gap + k] }
+            g = out
+        } else {
+            guard count == 8 else { return nil }
+        }
+        var h: UInt64 = 0, l: UInt64 = 0
+        for k in 0..<4 { h = h << 16 | UInt64(g[k]) }
+        for k in 4..<8 { l = l << 16 | UInt64(g[k]) }
+        return (h, l)
     }
 
     /// RFC 5952 canonical text: lower case, longest run (≥ 2) of zero groups as `::`.
@@ -121,6 +142,11 @@ public struct IPv6Address: Hashable, Comparable, Sendable, CustomStringConvertib
 }
 
 /// True for an ASCII hex digit (`0-9`, `a-f`, `A-F`).
-@inline(__always) func isHexDigit(_ c: UInt8) -> Bool {
-    (c >= 0x30 && c <= 0x39) || (c | 0x20 >= 0x61 && c | 0x20 <= 0x66)
+@inline(__always) func isHexDigit(_ c: UInt8) -> Bool { hexValue(c) != nil }
+
+/// The value of an ASCII hex digit, nil for anything else.
+@inline(__always) func hexValue(_ c: UInt8) -> UInt8? {
+    if c >= 0x30 && c <= 0x39 { return c - 0x30 }
+    let l = c | 0x20
+    return l >= 0x61 && l <= 0x66 ? l - 0x57 : nil
 }

@@ -105,18 +105,18 @@ public enum JSONConfig {
 /// An object's members checked against the allowed keys (unknown or repeated keys are errors).
 struct JSONObject {
     let node: JSONNode
+    let path: String
     var members: [String: JSONNode] = [:]
 
     init(_ node: JSONNode, _ keys: Set<String>, _ check: ConfigChecker) throws(ConfigError) {
         self.node = node
+        path = node.path
         guard case .object(let list) = node.value else { throw check.error(node.loc, "expected an object") }
         for m in list {
-            guard keys.contains(m.key) else {
-                throw check.error(ConfigLoc(line: m.line, field: m.value.path), "unknown key '\(m.key)'")
-            }
+            let keyLoc = ConfigLoc(line: m.line, parent: m.value.parent, leaf: m.value.key)
+            guard keys.contains(m.key) else { throw check.error(keyLoc, "unknown key '\(m.key)'") }
             if let first = members[m.key] {
-                throw check.error(ConfigLoc(line: m.line, field: m.value.path),
-                                  "duplicate key '\(m.key)' (first at line \(first.line))")
+                throw check.error(keyLoc, "duplicate key '\(m.key)' (first at line \(first.line))")
             }
             // An explicit null is the same as leaving the key out.
             if case .null = m.value.value { continue }
@@ -127,7 +127,7 @@ struct JSONObject {
     subscript(key: String) -> JSONNode? { members[key] }
 
     func missingLoc(_ key: String) -> ConfigLoc {
-        ConfigLoc(line: node.line, field: node.path.isEmpty ? key : node.path + "." + key)
+        ConfigLoc(line: node.line, parent: path, leaf: path.isEmpty ? key : "." + key)
     }
 }
 
@@ -206,7 +206,9 @@ struct JSONMapper {
         }
         if let c = o["reassembly"] {
             let r = try object(c, ["max_fragments_per_packet", "max_packets"])
-            if let v = r["max_fragments_per_packet"] { p.maxFragmentsPerPacket = try int(v, ConfigLimits.positiveUInt32) }
+            if let v = r["max_fragments_per_packet"] {
+                p.maxFragmentsPerPacket = try int(v, ConfigLimits.positiveUInt32)
+            }
             if let v = r["max_packets"] { p.maxFragmentedPackets = try int(v, ConfigLimits.uint32) }
         }
         return p

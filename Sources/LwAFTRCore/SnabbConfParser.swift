@@ -14,11 +14,15 @@ public enum SnabbConfParser {
 struct SnabbNode {
     var name: String
     var line: Int
-    var path: String
+    /// The path of the enclosing container ("" at the top level).
+    var parent: String
     var value: String?
     var children: [SnabbNode]?
 
-    var loc: ConfigLoc { ConfigLoc(line: line, field: path) }
+    var path: String { parent.isEmpty ? name : parent + "/" + name }
+    var loc: ConfigLoc {
+        parent.isEmpty ? ConfigLoc(line: line, field: name) : ConfigLoc(line: line, parent: parent, leaf: "/" + name)
+    }
 }
 
 // MARK: - Tokens and tree
@@ -48,7 +52,7 @@ struct SnabbTreeParser {
     }
 
     mutating func parseFile() throws(ConfigError) -> SnabbNode {
-        SnabbNode(name: "", line: 1, path: "", value: nil, children: try parseBody(path: "", opener: nil, depth: 0))
+        SnabbNode(name: "", line: 1, parent: "", value: nil, children: try parseBody(path: "", opener: nil, depth: 0))
     }
 
     private mutating func parseBody(path: String, opener: Int?, depth: Int) throws(ConfigError) -> [SnabbNode] {
@@ -68,39 +72,39 @@ struct SnabbTreeParser {
             case .quoted:
                 throw fail(t.line, path, "unexpected quoted string \"\(t.text)\" where a name was expected")
             case .word:
-                let child = path.isEmpty ? t.text : path + "/" + t.text
-                let v = try token(child)
+                let child = SnabbNode(name: t.text, line: t.line, parent: path, value: nil, children: nil)
+                let v = try token(child.path)
                 switch v.kind {
                 case .open:
-                    let kids = try parseBody(path: child, opener: t.line, depth: depth + 1)
-                    out.append(SnabbNode(name: t.text, line: t.line, path: child, value: nil, children: kids))
+                    let kids = try parseBody(path: child.path, opener: t.line, depth: depth + 1)
+                    out.append(SnabbNode(name: t.text, line: t.line, parent: path, value: nil, children: kids))
                 case .word, .quoted:
-                    let after = try token(child)
+                    let after = try token(child.path)
                     switch after.kind {
                     case .semicolon:
-                        out.append(SnabbNode(name: t.text, line: t.line, path: child, value: v.text, children: nil))
+                        out.append(SnabbNode(name: t.text, line: t.line, parent: path, value: v.text, children: nil))
                     case .open:
-                        throw fail(t.line, child, "unexpected value '\(v.text)' before '{'")
+                        throw fail(t.line, child.path, "unexpected value '\(v.text)' before '{'")
                     default:
-                        throw fail(v.line, child, "missing ';' after '\(t.text) \(v.text)'")
+                        throw fail(v.line, child.path, "missing ';' after '\(t.text) \(v.text)'")
                     }
                 case .semicolon, .close, .end:
-                    throw fail(t.line, child, "missing value")
+                    throw fail(t.line, child.path, "missing value")
                 }
             }
         }
     }
 
     /// The next token; `path` labels lexical errors.
-    private mutating func token(_ path: String) throws(ConfigError) -> SnabbToken {
-        try skipSpaceAndComments(path)
+    private mutating func token(_ path: @autoclosure () -> String) throws(ConfigError) -> SnabbToken {
+        try skipSpaceAndComments(path())
         guard pos < bytes.count else { return SnabbToken(kind: .end, text: "end of file", line: line) }
         let c = bytes[pos]
         switch c {
         case UInt8(ascii: "{"): pos += 1; return SnabbToken(kind: .open, text: "{", line: line)
         case UInt8(ascii: "}"): pos += 1; return SnabbToken(kind: .close, text: "}", line: line)
         case UInt8(ascii: ";"): pos += 1; return SnabbToken(kind: .semicolon, text: ";", line: line)
-        case UInt8(ascii: "\""), UInt8(ascii: "'"): return try quoted(path)
+        case UInt8(ascii: "\""), UInt8(ascii: "'"): return try quoted(path())
         default:
             let start = pos
             while pos < bytes.count, !Self.isDelimiter(bytes[pos]) { pos += 1 }
@@ -177,19 +181,25 @@ struct SnabbTreeParser {
 enum SnabbKind { case leaf, container, list, ignoredLeaf, ignoredContainer }
 
 /// A container's children sorted by the schema: rejects unknown names, leaf/container mix-ups
-/// and repeated leaves or containers.
+/// and repeated leaves or containers. Blocks are small, so lookups are linear scans.
 struct SnabbBlock {
+    /// Children found under one name kind; `subscript` returns the (single) one with that name.
+    struct Found {
+        fileprivate var nodes: [SnabbNode] = []
+        subscript(name: String) -> SnabbNode? { nodes.first { $0.name == name } }
+    }
+
     let node: SnabbNode
-    var leaves: [String: SnabbNode] = [:]
-    var containers: [String: SnabbNode] = [:]
+    var leaves = Found()
+    var containers = Found()
     var lists: [String: [SnabbNode]] = [:]
 
-    init(_ node: SnabbNode, _ schema: [String: SnabbKind], _ check: ConfigChecker) throws(ConfigError) {
+    init(_ node: SnabbNode, _ schema: KeyValuePairs<String, SnabbKind>, _ check: ConfigChecker) throws(ConfigError) {
         self.node = node
-        var seen: [String: Int] = [:]
+        var seen: [(name: String, line: Int)] = []
         for child in node.children ?? [] {
             let isLeaf = child.value != nil
-            guard let kind = schema[child.name] else {
+            guard let kind = schema.first(where: { $0.key == child.name })?.value else {
                 throw check.error(child.loc, "unknown \(isLeaf ? "leaf" : "container") '\(child.name)'")
             }
             switch kind {
@@ -201,14 +211,14 @@ struct SnabbBlock {
                 }
             }
             if kind != .list {
-                if let first = seen[child.name] {
-                    throw check.error(child.loc, "duplicate '\(child.name)' (first at line \(first))")
+                if let first = seen.first(where: { $0.name == child.name }) {
+                    throw check.error(child.loc, "duplicate '\(child.name)' (first at line \(first.line))")
                 }
-                seen[child.name] = child.line
+                seen.append((child.name, child.line))
             }
             switch kind {
-            case .leaf: leaves[child.name] = child
-            case .container: containers[child.name] = child
+            case .leaf: leaves.nodes.append(child)
+            case .container: containers.nodes.append(child)
             case .list: lists[child.name, default: []].append(child)
             case .ignoredLeaf, .ignoredContainer: break
             }
@@ -216,13 +226,27 @@ struct SnabbBlock {
     }
 
     /// Where an absent child would have been: the container's line, the child's path.
-    func missingLoc(_ name: String) -> ConfigLoc { ConfigLoc(line: node.line, field: node.path + "/" + name) }
+    func missingLoc(_ name: String) -> ConfigLoc { ConfigLoc(line: node.line, parent: node.path, leaf: "/" + name) }
 }
 
 struct SnabbMapper {
     let check: ConfigChecker
 
-    private func block(_ node: SnabbNode, _ schema: [String: SnabbKind]) throws(ConfigError) -> SnabbBlock {
+    static let externalPolicySchema: KeyValuePairs<String, SnabbKind> = [
+        "mtu": .leaf, "mru": .ignoredLeaf, "ingress-filter": .leaf, "egress-filter": .leaf,
+        "allow-incoming-icmp": .leaf, "generate-icmp-errors": .leaf,
+        "error-rate-limiting": .container, "reassembly": .container,
+    ]
+    static let internalPolicySchema: KeyValuePairs<String, SnabbKind> = [
+        "mtu": .leaf, "mru": .ignoredLeaf, "ingress-filter": .leaf, "egress-filter": .leaf,
+        "allow-incoming-icmp": .leaf, "generate-icmp-errors": .leaf,
+        "error-rate-limiting": .container, "reassembly": .container,
+        "hairpinning": .leaf, "flow-label": .leaf,
+        "vlan-tag": .ignoredLeaf,  // in the v3 model, but the per-queue vlan-tag is the one that counts
+    ]
+
+    private func block(_ node: SnabbNode,
+                       _ schema: KeyValuePairs<String, SnabbKind>) throws(ConfigError) -> SnabbBlock {
         try SnabbBlock(node, schema, check)
     }
 
@@ -258,17 +282,7 @@ struct SnabbMapper {
     }
 
     private func policy(_ n: SnabbNode, isInternal: Bool) throws(ConfigError) -> InterfacePolicy {
-        var schema: [String: SnabbKind] = [
-            "mtu": .leaf, "mru": .ignoredLeaf, "ingress-filter": .leaf, "egress-filter": .leaf,
-            "allow-incoming-icmp": .leaf, "generate-icmp-errors": .leaf,
-            "error-rate-limiting": .container, "reassembly": .container,
-        ]
-        if isInternal {
-            schema["hairpinning"] = .leaf
-            schema["flow-label"] = .leaf
-            schema["vlan-tag"] = .ignoredLeaf  // in the v3 model, but per-queue vlan-tag is what counts
-        }
-        let b = try block(n, schema)
+        let b = try block(n, isInternal ? Self.internalPolicySchema : Self.externalPolicySchema)
         var p = isInternal ? InterfacePolicy.internalDefault : .externalDefault
         if let v = b.leaves["mtu"] { p.mtu = try int(v, isInternal ? ConfigLimits.mtuIPv6 : ConfigLimits.mtuIPv4) }
         if let v = b.leaves["ingress-filter"] { p.ingressFilter = v.value }
@@ -306,8 +320,9 @@ struct SnabbMapper {
             let brNode = s.leaves["br-address"]
             let br = try brNode.map { (v) throws(ConfigError) in try check.ipv6(v.value ?? "", v.loc) }
             var length = 0, offset = 0
-            var lengthLoc = ConfigLoc(line: sw.line, field: sw.path + "/port-set/psid-length")
-            var offsetLoc = ConfigLoc(line: sw.line, field: sw.path + "/port-set/reserved-ports-bit-count")
+            var lengthLoc = ConfigLoc(line: sw.line, parent: sw.parent, leaf: "/softwire/port-set/psid-length")
+            var offsetLoc = ConfigLoc(line: sw.line, parent: sw.parent,
+                                      leaf: "/softwire/port-set/reserved-ports-bit-count")
             if let psNode = s.containers["port-set"] {
                 let ps = try block(psNode, ["psid-length": .leaf, "reserved-ports-bit-count": .leaf])
                 lengthLoc.line = psNode.line
@@ -319,8 +334,9 @@ struct SnabbMapper {
             }
             drafts.append(SoftwireDraft(
                 ipv4: ipv4, psid: psid, psidLength: length, offset: offset, b4: b4, br: br, entryLine: sw.line,
-                psidLoc: s.leaves["psid"]?.loc ?? s.missingLoc("psid"), psidLengthLoc: lengthLoc,
-                offsetLoc: offsetLoc, brLoc: brNode?.loc ?? s.missingLoc("br-address")))
+                psidLoc: s.leaves["psid"]?.loc ?? ConfigLoc(line: sw.line, parent: sw.parent, leaf: "/softwire/psid"),
+                psidLengthLoc: lengthLoc, offsetLoc: offsetLoc,
+                brLoc: brNode?.loc ?? ConfigLoc(line: sw.line, parent: sw.parent, leaf: "/softwire/br-address")))
         }
         return drafts
     }

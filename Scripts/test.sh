@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Installs what is missing, builds, runs the conformance suite through the CLI, then `swift test`.
+set -euo pipefail
+source "$(dirname "$0")/lib.sh"
+cd "$root"
+ensure_swift
+ensure_packages libpcap-dev libmnl-dev pkg-config tshark valgrind
+
+echo "== build"
+swift build --build-tests 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
+swift build --build-tests >/dev/null   # fail here if the build failed
+
+if [ -d "$shared/conformance/snabb-lwaftr" ]; then
+  echo "== conformance through 'lwaftr check' (untagged and 802.1Q tables)"
+  SHARED_DIR=$shared Scripts/conformance.sh .build/debug/lwaftr "$shared/conformance/snabb-lwaftr/cases.tsv"
+  SHARED_DIR=$shared Scripts/conformance.sh .build/debug/lwaftr "$shared/conformance/snabb-lwaftr/cases-vlan.tsv"
+else
+  echo "== conformance vectors not found at $shared (skipping the CLI run)"
+fi
+
+echo "== swift test"
+swift test --skip-build 2>&1

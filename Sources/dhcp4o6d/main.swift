@@ -1,0 +1,1 @@
+print("dhcp4o6d: not implemented yet")
