@@ -34,7 +34,7 @@ let package = Package(
         .target(name: "BindingTable", dependencies: ["LwAFTRCore"], swiftSettings: fast),
         .target(name: "PacketEngine", dependencies: ["LwAFTRCore", "BindingTable", "CShim"], swiftSettings: fast),
         .target(name: "PacketIO", dependencies: ["LwAFTRCore", "CShim", "CPcap", "CMnl"], swiftSettings: strict),
-        .target(name: "LwAFTRCheck", dependencies: ["LwAFTRCore", "PacketEngine", "PacketIO"], swiftSettings: strict),
+        .target(name: "LwAFTRCheck", dependencies: ["LwAFTRCore", "BindingTable", "PacketEngine", "PacketIO", "CShim"], swiftSettings: strict),
         .executableTarget(
             name: "lwaftr",
             dependencies: [
