@@ -28,11 +28,9 @@ public final class LwAFTREngine {
     @usableFromInline var held4: PacketBatch
     @usableFromInline var held6: PacketBatch
 
-    // ICMP error rate limiting (Snabb style: N per period).
-    @usableFromInline var icmp4WindowStart: UInt64 = 0
-    @usableFromInline var icmp4Sent = 0
-    @usableFromInline var icmp6WindowStart: UInt64 = 0
-    @usableFromInline var icmp6Sent = 0
+    /// ICMP error rate limits: `error-rate-limiting { packets; period; }` per side.
+    @usableFromInline var icmp4Bucket: TokenBucket
+    @usableFromInline var icmp6Bucket: TokenBucket
 
     // Fragment identification generators.
     @usableFromInline var nextIPv4FragmentID: UInt16
@@ -57,6 +55,8 @@ public final class LwAFTREngine {
         self.table = table
         self.pool = pool
         self.counters = counters
+        icmp4Bucket = TokenBucket(burst: settings.extErrorRatePackets, periodNs: settings.extErrorRatePeriodNs)
+        icmp6Bucket = TokenBucket(burst: settings.intErrorRatePackets, periodNs: settings.intErrorRatePeriodNs)
         nextIPv4FragmentID = settings.firstIPv4FragmentID
         nextIPv6FragmentID = settings.firstIPv6FragmentID
         let stageCap = batchCapacity * 4

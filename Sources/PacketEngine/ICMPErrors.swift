@@ -76,15 +76,10 @@ extension LwAFTREngine {
     /// queue, not counted as hairpinning) or out of the IPv4 side.
     
     func transmitICMPv4Error(_ e: Packet, now: UInt64) {
-        if now &- icmp4WindowStart >= settings.extErrorRatePeriodNs {
-            icmp4WindowStart = now
-            icmp4Sent = 0
-        }
-        guard icmp4Sent < settings.extErrorRatePackets else {
+        guard icmp4Bucket.take(now: now) else {
             counters.add(packets: .dropOverRateLimitICMPv4Packets, bytes: .dropOverRateLimitICMPv4Bytes, e.length)
             return drop(e)
         }
-        icmp4Sent += 1
         counters.add(packets: .outICMPv4ErrorPackets, bytes: .outICMPv4ErrorBytes, e.length)
         if table.isManaged(ipv4: e.data.be32(L.eth + L.v4Dst)) {
             enqueue(e, &hairpin)
@@ -97,15 +92,10 @@ extension LwAFTREngine {
     /// Sends an ICMPv6 error towards a B4 if the rate limit allows (RFC 7596 §9 MUST).
     
     func transmitICMPv6Error(_ e: Packet, now: UInt64) {
-        if now &- icmp6WindowStart >= settings.intErrorRatePeriodNs {
-            icmp6WindowStart = now
-            icmp6Sent = 0
-        }
-        guard icmp6Sent < settings.intErrorRatePackets else {
+        guard icmp6Bucket.take(now: now) else {
             counters.add(packets: .dropOverRateLimitICMPv6Packets, bytes: .dropOverRateLimitICMPv6Bytes, e.length)
             return drop(e)
         }
-        icmp6Sent += 1
         counters.add(packets: .outICMPv6ErrorPackets, bytes: .outICMPv6ErrorBytes, e.length)
         counters.add(packets: .outIPv6Packets, bytes: .outIPv6Bytes, e.length)
         enqueue(e, &egress6)

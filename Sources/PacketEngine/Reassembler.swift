@@ -70,6 +70,7 @@ public final class Reassembler {
     }
 
     deinit {
+        releaseAll()
         for s in [keyA, keyB, keyC, keyD, keyID, started] { s.deallocate() }
         for s in [firstFrag, headerFrag, fragCount, totalLength, chainNext, buckets, nextFragment, fragOffset, fragLength] {
             s.deallocate()
@@ -79,6 +80,18 @@ public final class Reassembler {
 
     /// Packets currently being reassembled.
     public var pending: Int { inUse }
+
+    /// Drops every packet being reassembled (shutdown, or a test checking for leaks).
+    public func releaseAll() {
+        for i in 0..<maxPackets where fragCount[i] >= 0 { release(i) }
+    }
+
+    /// Bytes held in fragment buffers right now (bounded by maxPackets × maxFragmentsPerPacket buffers).
+    public var heldBuffers: Int {
+        var n = 0
+        for i in 0..<maxPackets where fragCount[i] > 0 { n += Int(fragCount[i]) }
+        return n
+    }
 
     /// Takes ownership of fragment `p` (an untagged Ethernet frame).
     public func add(_ p: Packet, now: UInt64) -> Result {
