@@ -15,8 +15,13 @@ if [ -d "$shared/conformance/snabb-lwaftr" ]; then
   SHARED_DIR=$shared Scripts/conformance.sh .build/debug/lwaftr "$shared/conformance/snabb-lwaftr/cases.tsv"
   SHARED_DIR=$shared Scripts/conformance.sh .build/debug/lwaftr "$shared/conformance/snabb-lwaftr/cases-vlan.tsv"
 else
-  echo "== conformance vectors not found at $shared (skipping the CLI run)"
+  echo "== conformance vectors not found at $shared (skipping the upstream tables)"
 fi
+echo "== project vectors (RFC behaviour where the reference deviates)"
+Scripts/conformance.sh .build/debug/lwaftr Tests/Vectors/cases.tsv
+
+echo "== fuzz smoke run (the long runs are documented in README)"
+Scripts/fuzz.sh 50000
 
 echo "== swift test"
 swift test --skip-build 2>&1

@@ -15,6 +15,7 @@ struct ConformanceTests {
     static let vectors = root + "/../shared/conformance/snabb-lwaftr"
 
     struct Case: Sendable, CustomStringConvertible {
+        var base: String
         var name, conf, in4, in6, out4, out6, counters: String
         var description: String { name }
     }
@@ -32,11 +33,11 @@ struct ConformanceTests {
         return String(decoding: bytes, as: UTF8.self)
     }
 
-    static func cases(_ table: String) -> [Case] {
-        guard let text = readText("\(vectors)/\(table)") else { return [] }
+    static func cases(_ table: String, base: String = vectors) -> [Case] {
+        guard let text = readText("\(base)/\(table)") else { return [] }
         return text.split(separator: "\n").dropFirst().map { line in
             let f = line.split(separator: "\t", omittingEmptySubsequences: false).map(String.init)
-            return Case(name: f[0], conf: f[1], in4: f[2], in6: f[3], out4: f[4], out6: f[5], counters: f[6])
+            return Case(base: base, name: f[0], conf: f[1], in4: f[2], in6: f[3], out4: f[4], out6: f[5], counters: f[6])
         }
     }
 
@@ -50,10 +51,11 @@ struct ConformanceTests {
         return out
     }
 
-    static func path(_ rel: String) -> String { rel.isEmpty ? "" : "\(vectors)/data/\(rel)" }
+    static func path(_ rel: String, base: String = vectors) -> String { rel.isEmpty ? "" : "\(base)/data/\(rel)" }
 
     /// Runs one case; returns the differences (empty = pass).
     static func run(_ c: Case, expected6Override: [[UInt8]]? = nil) throws -> [String] {
+        let path = { (rel: String) in Self.path(rel, base: c.base) }
         let config = try ConfigLoader.load(path: path(c.conf))
         let r = try OfflineRunner.run(config: config, in4: OfflineRunner.frames(path(c.in4)),
                                       in6: OfflineRunner.frames(path(c.in6)))
@@ -109,6 +111,16 @@ struct ConformanceTests {
         let (passed, unexpected) = try Self.runTable("cases-vlan.tsv")
         #expect(unexpected.isEmpty, "\(unexpected.joined(separator: "\n"))")
         #expect(passed == n)
+    }
+
+    @Test("Project vectors (RFC behaviour where the reference deviates)")
+    func projectVectors() throws {
+        let all = Self.cases("cases.tsv", base: Self.root + "/Tests/Vectors")
+        try #require(!all.isEmpty)
+        for c in all {
+            let problems = try Self.run(c)
+            #expect(problems.isEmpty, "\(c.name):\n\(problems.joined(separator: "\n"))")
+        }
     }
 
     /// The upstream expected file for this case is stale (old NS form); the vectors' README gives
