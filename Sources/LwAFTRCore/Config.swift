@@ -14,7 +14,7 @@ public struct InterfacePolicy: Hashable, Sendable {
     public var generateICMPErrors = true
     public var mtu: Int
     /// ICMP errors allowed per `errorRatePeriod` seconds (token bucket).
-    public var errorRatePackets = 600_000
+    public var errorRatePackets = 200
     public var errorRatePeriod = 2
     public var maxFragmentsPerPacket = 20
     public var maxFragmentedPackets = 20_000

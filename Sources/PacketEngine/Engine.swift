@@ -95,10 +95,8 @@ public final class LwAFTREngine {
             solicitNextHops(now: now)
         }
         // Ingress: IPv6 side first, then IPv4 (the order the reference processes its links).
-        for i in 0..<in6.count { ingress6(in6[i], now: now) }
-        in6.removeAll()
-        for i in 0..<in4.count { ingress4(in4[i], now: now) }
-        in4.removeAll()
+        ingressBatch6(&in6, now: now)
+        ingressBatch4(&in4, now: now)
 
         // Core.
         for i in 0..<core6.count { fromB4(core6[i], now: now) }
