@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
     ],
     targets: [
         // C for kernel APIs Glibc does not expose (and CPU hints).
@@ -31,9 +32,9 @@ let package = Package(
         .systemLibrary(name: "CMnl", pkgConfig: "libmnl", providers: [.apt(["libmnl-dev"])]),
 
         .target(name: "LwAFTRCore", swiftSettings: strict),
-        .target(name: "BindingTable", dependencies: ["LwAFTRCore"], swiftSettings: fast),
+        .target(name: "BindingTable", dependencies: ["LwAFTRCore", "CShim"], swiftSettings: fast),
         .target(name: "PacketEngine", dependencies: ["LwAFTRCore", "BindingTable", "CShim"], swiftSettings: fast),
-        .target(name: "PacketIO", dependencies: ["LwAFTRCore", "CShim", "CPcap", "CMnl"], swiftSettings: strict),
+        .target(name: "PacketIO", dependencies: ["LwAFTRCore", "PacketEngine", "CShim", "CPcap", "CMnl"], swiftSettings: strict),
         .target(name: "LwAFTRCheck", dependencies: ["LwAFTRCore", "BindingTable", "PacketEngine", "PacketIO", "CShim"], swiftSettings: strict),
         .executableTarget(
             name: "lwaftr",
@@ -64,6 +65,18 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        // Observability: Prometheus exposition of worker counters and control-lane state.
+        .target(
+            name: "Telemetry",
+            dependencies: [
+                "PacketEngine",
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ],
+            swiftSettings: strict),
+
         // Test-only: counts malloc calls made by the current thread.
         .target(name: "CAllocCounter", path: "Tests/CAllocCounter"),
         .testTarget(name: "LwAFTRCoreTests", dependencies: ["LwAFTRCore"]),
@@ -72,6 +85,7 @@ let package = Package(
         .testTarget(name: "PacketIOTests", dependencies: ["PacketIO"]),
         .testTarget(name: "DHCPWireTests", dependencies: ["DHCPWire"]),
         .testTarget(name: "DHCP4o6ServerTests", dependencies: ["DHCP4o6Server", "DHCPWire"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "PacketEngine"]),
         .testTarget(name: "ConformanceTests", dependencies: ["LwAFTRCheck", "PacketEngine", "LwAFTRCore"]),
     ]
 )

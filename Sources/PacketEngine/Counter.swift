@@ -3,6 +3,8 @@
 public struct Counter: Hashable, Sendable {
     public let index: Int
     @usableFromInline @inline(__always) init(_ index: Int) { self.index = index }
+    /// The counter at `index` (0 ..< `Counter.count`), for code that walks every counter.
+    @inlinable public init(index: Int) { precondition(index >= 0 && index < Counter.count); self.index = index }
     @inlinable public static var dropAllIPv4IfaceBytes: Counter { Counter(0) }
     @inlinable public static var dropAllIPv4IfacePackets: Counter { Counter(1) }
     @inlinable public static var dropAllIPv6IfaceBytes: Counter { Counter(2) }

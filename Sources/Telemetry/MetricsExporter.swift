@@ -1,0 +1,80 @@
+public import PacketEngine
+public import Prometheus
+import Synchronization
+
+/// Exposes the lwAFTR's state as Prometheus metrics.
+///
+/// Packet counters come from a `CounterBoard`: each `-packets`/`-bytes` counter becomes
+/// `lwaftr_<name>_total{worker="N"}` (Snabb names with `-` → `_`). Control-lane values (table size,
+/// sync state per server, last update age, records applied/rejected, reconnects) are gauges and
+/// counters set through `gauge(_:labels:)` / `counter(_:labels:)`. `refresh()` folds the board into
+/// the registry; the HTTP handler calls it before every scrape.
+public final class MetricsExporter: Sendable {
+    public let registry: PrometheusCollectorRegistry
+    let board: CounterBoard?
+    let workerCounters: [[Prometheus.Counter]]
+    let lastSeen: Mutex<[UInt64]>
+    /// Extra work to run before a scrape (e.g. sampling table size).
+    let beforeScrape: Mutex<[@Sendable () -> Void]>
+
+    public init(board: CounterBoard?, registry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()) {
+        self.registry = registry
+        self.board = board
+        var rows: [[Prometheus.Counter]] = []
+        if let board {
+            for w in 0..<board.workers {
+                rows.append((0..<PacketEngine.Counter.count).map { i in
+                    registry.makeCounter(name: Self.metricName(PacketEngine.Counter.names[i]),
+                                         labels: [("worker", String(w))])
+                })
+            }
+        }
+        workerCounters = rows
+        lastSeen = Mutex([UInt64](repeating: 0, count: rows.count * PacketEngine.Counter.count))
+        beforeScrape = Mutex([])
+    }
+
+    /// `in-ipv4-packets` → `lwaftr_in_ipv4_packets_total`.
+    public static func metricName(_ snabbName: String) -> String {
+        "lwaftr_" + String(snabbName.map { $0 == "-" ? "_" : $0 }) + "_total"
+    }
+
+    /// Registers work to run before each scrape.
+    public func onScrape(_ body: @escaping @Sendable () -> Void) {
+        beforeScrape.withLock { $0.append(body) }
+    }
+
+    /// A gauge (created on first use).
+    public func gauge(_ name: String, labels: [(String, String)] = []) -> Gauge {
+        registry.makeGauge(name: name, labels: labels)
+    }
+
+    /// A counter (created on first use).
+    public func counter(_ name: String, labels: [(String, String)] = []) -> Prometheus.Counter {
+        registry.makeCounter(name: name, labels: labels)
+    }
+
+    /// Adds what the workers published since the last refresh.
+    public func refresh() {
+        for hook in beforeScrape.withLock({ $0 }) { hook() }
+        guard let board else { return }
+        lastSeen.withLock { seen in
+            for w in 0..<board.workers {
+                for i in 0..<PacketEngine.Counter.count {
+                    let v = board.value(PacketEngine.Counter(index: i), worker: w)
+                    let k = w * PacketEngine.Counter.count + i
+                    if v > seen[k] {
+                        workerCounters[w][i].increment(by: Int64(v - seen[k]))
+                        seen[k] = v
+                    }
+                }
+            }
+        }
+    }
+
+    /// The exposition text after a refresh.
+    public func scrape() -> String {
+        refresh()
+        return registry.emitToString()
+    }
+}
