@@ -36,10 +36,14 @@ let package = Package(
         .target(name: "PacketEngine", dependencies: ["LwAFTRCore", "BindingTable", "CShim"], swiftSettings: fast),
         .target(name: "PacketIO", dependencies: ["LwAFTRCore", "PacketEngine", "CShim", "CPcap", "CMnl"], swiftSettings: strict),
         .target(name: "LwAFTRCheck", dependencies: ["LwAFTRCore", "BindingTable", "PacketEngine", "PacketIO", "CShim"], swiftSettings: strict),
+        .target(
+            name: "LwAFTRRuntime",
+            dependencies: ["LwAFTRCore", "BindingTable", "PacketEngine", "PacketIO", "Telemetry", "CShim"],
+            swiftSettings: strict),
         .executableTarget(
             name: "lwaftr",
             dependencies: [
-                "LwAFTRCore", "BindingTable", "PacketEngine", "PacketIO", "LwAFTRCheck",
+                "LwAFTRCore", "BindingTable", "PacketEngine", "PacketIO", "LwAFTRCheck", "LwAFTRRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             swiftSettings: strict),

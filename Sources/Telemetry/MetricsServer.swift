@@ -12,16 +12,13 @@ public final class MetricsServer: Sendable {
     /// Binds `host:port` on `group` and starts answering.
     public init(host: String, port: Int, exporter: MetricsExporter,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws {
-        let bootstrap = ServerBootstrap(group: group)
-            .serverChannelOption(.backlog, value: 64)
-            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
-            .childChannelInitializer { channel in
-                channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(MetricsHandler(exporter: exporter))
-                }
-            }
-        channel = try await bootstrap.bind(host: host, port: port).get()
+        channel = try await Self.bootstrap(group: group, exporter: exporter).bind(host: host, port: port).get()
         self.port = channel.localAddress?.port ?? port
+    }
+
+    init(channel: any Channel, requestedPort: Int) {
+        self.channel = channel
+        port = channel.localAddress?.port ?? requestedPort
     }
 
     /// Stops listening.
@@ -54,4 +51,26 @@ final class MetricsHandler: ChannelInboundHandler, Sendable {
         context.write(wrapOutboundOut(.body(.byteBuffer(context.channel.allocator.buffer(string: body)))), promise: nil)
         context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
     }
+}
+
+extension MetricsServer {
+    /// Binds and starts answering, from synchronous code (blocks until bound).
+    public static func start(host: String, port: Int, exporter: MetricsExporter) throws -> MetricsServer {
+        try MetricsServer(channel: bootstrap(group: MultiThreadedEventLoopGroup.singleton, exporter: exporter)
+            .bind(host: host, port: port).wait(), requestedPort: port)
+    }
+
+    static func bootstrap(group: any EventLoopGroup, exporter: MetricsExporter) -> ServerBootstrap {
+        ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { channel in
+                channel.pipeline.configureHTTPServerPipeline().flatMap {
+                    channel.pipeline.addHandler(MetricsHandler(exporter: exporter))
+                }
+            }
+    }
+
+    /// Stops listening, from synchronous code.
+    public func closeSync() throws { try channel.close().wait() }
 }
