@@ -1,34 +1,58 @@
 #!/usr/bin/env bash
-# The main job. Until the network-namespace lab lands (issue step 6), it installs what is
-# missing, builds, and runs `lwaftr check` on representative conformance cases, then shows what
-# the engine emitted for one of them (decoded with tshark when available).
+# The main job: a network-namespace lab with an internet host, the lwAFTR (AF_PACKET on its two
+# interfaces), an access router and B4 hosts built from Linux itself (seg6 4in6 + nftables SNAT to
+# their port sets). Bindings come from the configuration generated for the lab's leases. Then:
+# ping, a 1 MiB TCP transfer and a UDP exchange both ways through the lwAFTR from every B4, a
+# spoofing B4 refused with ICMPv6 1/5, a port outside every port set dropped; counters printed.
+# Cleans up after itself. Without root (no network namespaces) it runs the offline pcap demo.
 set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$root"
+if [ "$(id -u)" -ne 0 ]; then
+  echo "not root: network namespaces unavailable, running the offline demo (Scripts/demo-pcap.sh)"
+  exec Scripts/demo-pcap.sh
+fi
 ensure_swift
-ensure_packages libpcap-dev libmnl-dev pkg-config tshark
+ensure_packages libpcap-dev libmnl-dev pkg-config iproute2 iputils-ping curl nftables ethtool python3-scapy tcpdump
+B4S=${B4S:-3}
+
+echo "== build"
 swift build --product lwaftr 2>&1 | tail -1
-bin=.build/debug/lwaftr
-d=$shared/conformance/snabb-lwaftr/data
-[ -d "$d" ] || { echo "conformance data not found at $d"; exit 1; }
-e=$d/empty.pcap
-run() {  # name conf in4 in6 out4 out6 counters
-  printf '%-62s ' "$1"
-  "$bin" check --counters "$d/counters/$7" "$d/$2" "$3" "$4" "$5" "$6" | tail -1
+bin=$root/.build/debug/lwaftr
+
+work=$(mktemp -d)
+cleanup() {
+  [ -n "${aftr_pid:-}" ] && kill "$aftr_pid" 2>/dev/null && wait "$aftr_pid" 2>/dev/null
+  Scripts/lab/lab-down.sh >/dev/null 2>&1 || true
+  rm -rf "$work"
 }
-run "encapsulate: internet -> B4"             icmp_on_fail.conf "$d/tcp-frominet-bound.pcap" "$e" "$e" "$d/tcp-afteraftr-ipv6.pcap" in-1p-ipv4-out-1p-ipv6-1.lua
-run "decapsulate: B4 -> internet"             no_icmp.conf "$e" "$d/tcp-fromb4-ipv6.pcap" "$d/decap-ipv4.pcap" "$e" in-1p-ipv6-out-1p-ipv4-4.lua
-run "spoofed B4 refused with ICMPv6 1/5"       icmp_on_fail.conf "$e" "$d/tcp-fromb4-ipv6-unbound.pcap" "$e" "$d/icmpv6-nogress.pcap" in-1p-ipv6-out-1p-icmpv6-1.lua
-run "port outside the PSID: ICMPv4 3/1"       icmp_on_fail.conf "$d/tcp-frominet-ip-bound-port-unbound.pcap" "$e" "$d/icmpv4-dst-host-unreachable-ip-bound-port-unbound.pcap" "$e" in-1p-ipv4-out-1p-icmpv4.lua
-run "hairpinning B4 -> B4"                    no_icmp.conf "$e" "$d/tcp-fromb4-tob4-ipv6.pcap" "$e" "$d/recap-ipv6.pcap" from-to-b4-ipv6-hairpin.lua
-run "IPv6 fragmentation at MTU 1280"          small_ipv6_mtu_no_icmp.conf "$d/tcp-frominet-bound1494.pcap" "$e" "$e" "$d/tcp-afteraftr-ipv6-2frags.pcap" in-1p-ipv4-out-1p-ipv6-3.lua
-run "IPv6 reassembly then decapsulation"      big_mtu_no_icmp.conf "$e" "$d/tcp-ipv6-2frags-bound.pcap" "$d/tcp-ipv4-2ipv6frags-reassembled-1p.pcap" "$e" in-1p-ipv6-out-1p-ipv4-3.lua
-tmp=$(mktemp -d); trap 'rm -rf "$tmp"' EXIT
-echo
-echo "== what the engine emits for the spoofed-B4 case (lwaftr process):"
-"$bin" process --counters-out "$tmp/counters.lua" "$d/icmp_on_fail.conf" "$e" "$d/tcp-fromb4-ipv6-unbound.pcap" "$tmp/out4.pcap" "$tmp/out6.pcap"
-if command -v tshark >/dev/null; then tshark -r "$tmp/out6.pcap" 2>/dev/null | sed 's/^/  /'; fi
-echo "counters:"; sed 's/^/  /' "$tmp/counters.lua"
-echo
-echo "== full conformance table"
-SHARED_DIR=$shared Scripts/conformance.sh "$bin" "$shared/conformance/snabb-lwaftr/cases.tsv" | tail -2
+trap cleanup EXIT
+Scripts/lab/lab-down.sh >/dev/null 2>&1 || true
+
+echo "== lab: internet host, lwAFTR, access router, $B4S B4s (each leases 192.0.2.1 with 1024 ports)"
+Scripts/lab/lab-up.sh -n "$B4S" | tail -n "$((B4S + 1))"
+source /run/lw-lab/lab.env
+
+echo "== lwAFTR configuration"
+Scripts/lab/lab-lwaftr-conf.sh "$work/lwaftr.json" static
+"$bin" config check "$work/lwaftr.json"
+
+echo "== lwaftr run (AF_PACKET on aftr4/aftr6 in lw-aftr, metrics on 127.0.0.1:9099 there)"
+ip netns exec lw-aftr "$bin" run "$work/lwaftr.json" --io af-packet --external aftr4 --internal aftr6 \
+  --metrics 127.0.0.1:9099 > "$work/lwaftr.out" 2> "$work/lwaftr.err" &
+aftr_pid=$!
+for _ in $(seq 50); do grep -q "running" "$work/lwaftr.err" 2>/dev/null && break; sleep 0.1; done
+sed 's/^/  /' "$work/lwaftr.err"
+
+echo "== traffic"
+status=0
+Scripts/lab/lab-traffic.py || status=$?
+
+echo "== metrics (excerpt from /metrics)"
+ip netns exec lw-aftr curl -s 127.0.0.1:9099/metrics 2>/dev/null | grep -E '^lwaftr_(in|out)_ipv[46]_packets|^lwaftr_drop_no_(source|dest)|^lwaftr_out_icmpv[46]_error_packets|softwires' | sed 's/^/  /' || true
+
+echo "== stopping the lwAFTR (SIGTERM): counters"
+kill -TERM "$aftr_pid"; wait "$aftr_pid" || true; aftr_pid=""
+sed 's/^/  /' "$work/lwaftr.out"
+[ "$status" -eq 0 ] && echo "demo: all checks passed" || echo "demo: some checks FAILED"
+exit "$status"

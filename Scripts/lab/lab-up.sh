@@ -85,8 +85,9 @@ for i in $(seq 1 "$n"); do
   ip -n "$b4" -6 route add default via "$(b4_link_acc "$i")" dev up0
   # The LAN host and the CPE's LAN port.
   ip -n "$b4" link add lan0 type veth peer name cpe0
-  ip -n "$b4" link set lan0 up
-  ip -n "$b4" link set cpe0 up
+  # IPv4 inside the softwire must fit the 1500-byte access link with 40 bytes of IPv6 around it.
+  ip -n "$b4" link set lan0 mtu 1460 up
+  ip -n "$b4" link set cpe0 mtu 1460 up
   no_offload "$b4" lan0
   no_offload "$b4" cpe0
   ip -n "$b4" addr add "$LAB_LAN_HOST/24" dev lan0
