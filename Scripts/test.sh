@@ -20,6 +20,13 @@ fi
 echo "== project vectors (RFC behaviour where the reference deviates)"
 Scripts/conformance.sh .build/debug/lwaftr Tests/Vectors/cases.tsv
 
+if [ "$(id -u)" -eq 0 ] && command -v ip >/dev/null 2>&1; then
+  echo "== end-to-end: network-namespace lab with 2 B4s through 'lwaftr run' (AF_PACKET)"
+  B4S=2 Scripts/demo.sh
+else
+  echo "== end-to-end lab skipped: needs root and iproute2"
+fi
+
 echo "== fuzz smoke run (the long runs are documented in README)"
 Scripts/fuzz.sh 50000
 

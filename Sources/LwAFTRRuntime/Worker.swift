@@ -54,7 +54,9 @@ public struct Worker<External: PacketSource & PacketSink, Internal: PacketSource
                 idleRounds += 1
                 if !busyPoll && idleRounds > 8 {
                     // Sleep until a side has frames (bounded so stop and timers are noticed).
+                    engine.reader.offline()  // a sleeping worker must not hold back table reclamation
                     _ = waitEitherReadable(external.fileDescriptor, `internal`.fileDescriptor, timeoutMs: 10)
+                    engine.reader.online()
                 }
             }
             if now &- lastPublish >= 100_000_000 {

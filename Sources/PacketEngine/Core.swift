@@ -67,10 +67,10 @@ extension LwAFTREngine {
             port = l4.be16(0)
         }
         let src4 = ip4.be32(L.v4Src)
-        let found = table.lookup(ipv4: src4, port: port)
+        let found = reader.lookup(ipv4: src4, port: port)
         var brHi: UInt64 = 0, brLo: UInt64 = 0, haveBR = false
         if let v = found {
-            let br = table.brAddress(v.brIndex)
+            let br = reader.brAddress(v.brIndex)
             brHi = br.hi; brLo = br.lo; haveBR = true
             if ip6.be64(L.v6Src) == v.b4Hi && ip6.be64(L.v6Src + 8) == v.b4Lo
                 && ip6.be64(L.v6Dst) == brHi && ip6.be64(L.v6Dst + 8) == brLo {
@@ -114,7 +114,7 @@ extension LwAFTREngine {
     
     func transmitIPv4(_ p: Packet) {
         let dst = p.data.be32(L.eth + L.v4Dst)
-        if settings.hairpinning && table.isManaged(ipv4: dst) {
+        if settings.hairpinning && reader.isManaged(ipv4: dst) {
             counters.add(packets: .hairpinIPv4Packets, bytes: .hairpinIPv4Bytes, p.length)
             enqueue(p, &hairpin)
         } else {
@@ -215,7 +215,7 @@ extension LwAFTREngine {
             port = l4.be16(2)
         }
         let dst = ip4.be32(L.v4Dst)
-        guard let v = table.lookup(ipv4: dst, port: port) else {
+        guard let v = reader.lookup(ipv4: dst, port: port) else {
             return noDestinationSoftwire(p, hairpinned: hairpinned, now: now)
         }
         encapsulate(p, b4Hi: v.b4Hi, b4Lo: v.b4Lo, brIndex: v.brIndex, hairpinned: hairpinned, now: now)
@@ -300,7 +300,7 @@ extension LwAFTREngine {
         ip6.set16(L.v6PayloadLength, UInt16(truncatingIfNeeded: payload))
         ip6.set8(L.v6NextHeader, L.protoIPv4)
         ip6.set8(L.v6HopLimit, 255)
-        let br = table.brAddress(brIndex)
+        let br = reader.brAddress(brIndex)
         ip6.set64(L.v6Src, br.hi)
         ip6.set64(L.v6Src + 8, br.lo)
         ip6.set64(L.v6Dst, b4Hi)

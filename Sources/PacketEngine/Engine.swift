@@ -13,6 +13,8 @@ public final class LwAFTREngine {
     public let pool: PacketPool
     public let counters: Counters
     public let table: BindingTable
+    /// This engine's lock-free registration with the table (QSBR: quiescent after every batch).
+    public let reader: BindingTable.Reader
     public internal(set) var settings: EngineSettings
 
     // Stage queues (reused every call).
@@ -50,9 +52,10 @@ public final class LwAFTREngine {
     /// - Parameters:
     ///   - batchCapacity: most packets one `process` call takes per side.
     public init(settings: EngineSettings, table: BindingTable, pool: PacketPool = PacketPool(),
-                counters: Counters = Counters(), batchCapacity: Int = 256) throws(FilterError) {
+                counters: Counters = Counters(), batchCapacity: Int = 256) throws {
         self.settings = settings
         self.table = table
+        reader = try table.makeReader()
         self.pool = pool
         self.counters = counters
         icmp4Bucket = TokenBucket(burst: settings.extErrorRatePackets, periodNs: settings.extErrorRatePeriodNs)
@@ -73,10 +76,10 @@ public final class LwAFTREngine {
                                    maxPackets: settings.extMaxFragmentedPackets, pool: pool, counters: counters)
         reassembler6 = Reassembler(family: .ipv6, maxFragmentsPerPacket: settings.intMaxFragmentsPerPacket,
                                    maxPackets: settings.intMaxFragmentedPackets, pool: pool, counters: counters)
-        extIngressFilter = try settings.extIngressFilter.map { f throws(FilterError) in try PacketFilter(f) }
-        extEgressFilter = try settings.extEgressFilter.map { f throws(FilterError) in try PacketFilter(f) }
-        intIngressFilter = try settings.intIngressFilter.map { f throws(FilterError) in try PacketFilter(f) }
-        intEgressFilter = try settings.intEgressFilter.map { f throws(FilterError) in try PacketFilter(f) }
+        extIngressFilter = try settings.extIngressFilter.map { try PacketFilter($0) }
+        extEgressFilter = try settings.extEgressFilter.map { try PacketFilter($0) }
+        intIngressFilter = try settings.intIngressFilter.map { try PacketFilter($0) }
+        intEgressFilter = try settings.intEgressFilter.map { try PacketFilter($0) }
     }
 
     /// Convenience: engine for a configuration with a table built from its softwires.
@@ -113,6 +116,7 @@ public final class LwAFTREngine {
         // Egress.
         drainEgress4(into: &out4)
         drainEgress6(into: &out6)
+        reader.quiescent()  // nothing from the table is held past this point
     }
 
     /// Whether a next hop still waits for ARP/NDP resolution.

@@ -81,7 +81,7 @@ extension LwAFTREngine {
             return drop(e)
         }
         counters.add(packets: .outICMPv4ErrorPackets, bytes: .outICMPv4ErrorBytes, e.length)
-        if table.isManaged(ipv4: e.data.be32(L.eth + L.v4Dst)) {
+        if reader.isManaged(ipv4: e.data.be32(L.eth + L.v4Dst)) {
             enqueue(e, &hairpin)
         } else {
             counters.add(packets: .outIPv4Packets, bytes: .outIPv4Bytes, e.length)
