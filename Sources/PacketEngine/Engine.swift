@@ -98,8 +98,8 @@ public final class LwAFTREngine {
             solicitNextHops(now: now)
         }
         // Ingress: IPv6 side first, then IPv4 (the order the reference processes its links).
-        ingressBatch6(&in6, now: now)
-        ingressBatch4(&in4, now: now)
+        ingressBatch6(&in6, out4: &out4, now: now)
+        ingressBatch4(&in4, out6: &out6, now: now)
 
         // Core.
         for i in 0..<core6.count { fromB4(core6[i], now: now) }
