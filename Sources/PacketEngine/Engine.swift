@@ -45,6 +45,12 @@ public final class LwAFTREngine {
     @usableFromInline let intIngressFilter: PacketFilter?
     @usableFromInline let intEgressFilter: PacketFilter?
 
+    /// Scratch for batched lookups (keys and results of one input batch).
+    @usableFromInline let scratchCapacity: Int
+    @usableFromInline let scratchIPv4: UnsafeMutablePointer<UInt32>
+    @usableFromInline let scratchPorts: UnsafeMutablePointer<UInt16>
+    @usableFromInline let scratchResults: UnsafeMutablePointer<SoftwireValue>
+
     /// Whether the one-time next-hop solicitations were sent.
     @usableFromInline var solicited = false
     @usableFromInline var lastSolicitation: UInt64 = 0
@@ -70,6 +76,10 @@ public final class LwAFTREngine {
         egress6 = PacketBatch(capacity: stageCap * 2)
         local4 = PacketBatch(capacity: stageCap)
         local6 = PacketBatch(capacity: stageCap)
+        scratchCapacity = max(batchCapacity, 64)
+        scratchIPv4 = .allocate(capacity: scratchCapacity)
+        scratchPorts = .allocate(capacity: scratchCapacity)
+        scratchResults = .allocate(capacity: scratchCapacity)
         held4 = PacketBatch(capacity: 1024)
         held6 = PacketBatch(capacity: 1024)
         reassembler4 = Reassembler(family: .ipv4, maxFragmentsPerPacket: settings.extMaxFragmentsPerPacket,
@@ -80,6 +90,12 @@ public final class LwAFTREngine {
         extEgressFilter = try settings.extEgressFilter.map { try PacketFilter($0) }
         intIngressFilter = try settings.intIngressFilter.map { try PacketFilter($0) }
         intEgressFilter = try settings.intEgressFilter.map { try PacketFilter($0) }
+    }
+
+    deinit {
+        scratchIPv4.deallocate()
+        scratchPorts.deallocate()
+        scratchResults.deallocate()
     }
 
     /// Convenience: engine for a configuration with a table built from its softwires.
