@@ -44,33 +44,14 @@ public enum Replay {
         // Flatten templates into contiguous memory once.
         let t4 = Templates(in4), t6 = Templates(in6)
         defer { t4.free(); t6.free() }
-        var i4 = 0, i6 = 0
         let start = cshim_monotonic_ns()
         var lastReport = start
         let limitNs = UInt64(seconds * 1e9)
         while true {
-            for _ in 0..<(t4.count == 0 ? 0 : batch) {
-                guard var p = engine.pool.allocate() else { break }
-                let len = t4.lengths[i4]
-                p.data.copyMemory(from: t4.base + t4.offsets[i4], byteCount: len)
-                p.length = len
-                b4.append(p)
-                r.packets4 &+= 1
-                r.bytes4 &+= UInt64(len)
-                i4 += 1
-                if i4 == t4.count { i4 = 0 }
-            }
-            for _ in 0..<(t6.count == 0 ? 0 : batch) {
-                guard var p = engine.pool.allocate() else { break }
-                let len = t6.lengths[i6]
-                p.data.copyMemory(from: t6.base + t6.offsets[i6], byteCount: len)
-                p.length = len
-                b6.append(p)
-                r.packets6 &+= 1
-                r.bytes6 &+= UInt64(len)
-                i6 += 1
-                if i6 == t6.count { i6 = 0 }
-            }
+            let (n4, bytes4) = t4.fill(&b4, upTo: batch, from: engine.pool)
+            let (n6, bytes6) = t6.fill(&b6, upTo: batch, from: engine.pool)
+            r.packets4 &+= n4; r.bytes4 &+= bytes4
+            r.packets6 &+= n6; r.bytes6 &+= bytes6
             let now = cshim_monotonic_ns()
             engine.process(in4: &b4, in6: &b6, out4: &o4, out6: &o6, now: now)
             r.emitted4 &+= UInt64(o4.count)
@@ -113,6 +94,26 @@ public enum Replay {
                 lengths[i] = f.count
                 at += f.count
             }
+        }
+
+        var next = 0
+
+        /// Copies the next `upTo` templates (round robin) into fresh pool buffers appended to `batch`;
+        /// returns the packets and bytes added.
+        func fill(_ batch: inout PacketBatch, upTo n: Int, from pool: PacketPool) -> (UInt64, UInt64) {
+            guard count > 0 else { return (0, 0) }
+            var packets: UInt64 = 0, bytes: UInt64 = 0
+            for _ in 0..<n {
+                guard var p = pool.allocate() else { break }
+                let len = lengths[next]
+                p.data.copyMemory(from: base + offsets[next], byteCount: len)
+                p.length = len
+                batch.append(p)
+                packets &+= 1
+                bytes &+= UInt64(len)
+                next = next + 1 == count ? 0 : next + 1
+            }
+            return (packets, bytes)
         }
 
         func free() {
