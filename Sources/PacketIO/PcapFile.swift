@@ -1,5 +1,5 @@
 internal import CPcap
-public import LwAFTRCore
+internal import LwAFTRCore
 
 /// A pcap error naming the file.
 public struct PcapError: Error, CustomStringConvertible, Sendable {
