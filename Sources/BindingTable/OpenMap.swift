@@ -1,100 +1,294 @@
-/// Open-addressing hash map from a 64-bit key (packed (IPv4, PSID), or an IPv4) to a value.
-/// Power-of-two capacity, linear probing, load ≤ 0.7, backward-shift deletion, seeded hash.
-/// Single-threaded; `BindingTable` wraps it for publication to readers.
-@usableFromInline
-struct OpenMap<Value> {
-    @usableFromInline var emptyKey: UInt64 { ~0 }
-    @usableFromInline var keys: UnsafeMutablePointer<UInt64>
-    @usableFromInline var values: UnsafeMutablePointer<Value>
-    @usableFromInline var mask: Int
-    @usableFromInline var count: Int = 0
-    @usableFromInline let seed: UInt64
-    @usableFromInline let filler: Value
+public import Synchronization
 
-    init(capacity: Int, seed: UInt64, filler: Value) {
-        self.filler = filler
-        var cap = 16
-        while cap * 7 / 10 < capacity { cap <<= 1 }
-        keys = .allocate(capacity: cap)
-        keys.initialize(repeating: ~0, count: cap)
-        values = .allocate(capacity: cap)
-        values.initialize(repeating: filler, count: cap)
-        mask = cap - 1
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+// The two concurrent open-addressing maps behind `BindingTable`: softwires keyed by (IPv4, PSID)
+// and per-IPv4 port-set parameters. Power-of-two capacity, linear probing, seeded hash.
+//
+// Concurrency: one writer mutates a map while any number of readers probe it without locks.
+// * A softwire slot is four 64-bit atomic words guarded by a per-slot seqlock (`word` holds the
+//   sequence in its low 32 bits, odd while the writer is inside, and the br index in its high 32
+//   bits): the writer makes it odd, stores key/B4, makes it even with release order; a reader
+//   loads it (acquire), loads the fields, fences, reloads it and retries when odd or changed.
+// * A params slot is a single atomic word, so it is never torn.
+// * Removal leaves a tombstone (never backward-shift): entries never move inside a published
+//   map, so a probing reader can never miss a key that stays present; readers never wait for
+//   the writer except for the few stores of one slot write. A tombstone directly followed by an
+//   empty slot is turned back into an empty slot (no chain can cross it), and tombstones are
+//   purged for good when the writer rebuilds the map (growth, or `count + tombstones` reaching
+//   the 0.7 load limit), which publishes a fresh map through QSBR.
+//
+// Stored key words carry a marker bit so that all-zero memory (fresh anonymous pages) means
+// "empty": softwire slot key = `ipv4 << 32 | (offset << 8 | psidLength) << 17 | 1 << 16 | psid`
+// (the port set is part of the key: see `WriterState.storedKey`); params word =
+// `ipv4 << 32 | 1 << 16 | offset << 8 | psidLength`. Empty = 0, tombstone = 1.
+
+/// Empty / tombstone markers and the marker bit of stored keys.
+@usableFromInline enum SlotMark {
+    @inlinable static var empty: UInt64 { 0 }
+    @inlinable static var tombstone: UInt64 { 1 }
+    @inlinable static var present: UInt64 { 0x1_0000 }
+}
+
+/// Seeded 64-bit mix (multiply / xor-shift, two rounds). Fast, non-cryptographic; the random
+/// per-table seed defeats precomputed collision sets.
+@inlinable @inline(__always)
+func mixHash(_ x: UInt64, _ seed: UInt64) -> UInt64 {
+    var h = (x ^ seed) &* 0x9E37_79B9_7F4A_7C15
+    h ^= h >> 32
+    h = h &* 0xD6E8_FEB8_6659_FD93
+    h ^= h >> 29
+    return h
+}
+
+/// One softwire slot: 32 bytes, four atomic words.
+@usableFromInline struct Slot: ~Copyable {
+    /// `brIndex << 32 | sequence`; sequence odd while the writer is storing the slot.
+    @usableFromInline let word: Atomic<UInt64>
+    /// Stored key (see `WriterState.storedKey`), `SlotMark.empty` or `.tombstone`.
+    @usableFromInline let key: Atomic<UInt64>
+    @usableFromInline let b4Hi: Atomic<UInt64>
+    @usableFromInline let b4Lo: Atomic<UInt64>
+}
+
+/// Zero-filled, page-aligned memory from the kernel (empty slots cost nothing to initialise).
+/// Blocks of 4 MiB and more are aligned to 2 MiB and advised to use transparent huge pages:
+/// random probes into a 512 MiB table otherwise miss the TLB on nearly every access.
+struct Block: @unchecked Sendable {
+    let base: UnsafeMutableRawPointer
+    let bytes: Int
+    let mapping: UnsafeMutableRawPointer
+    let mappedBytes: Int
+
+    static let hugePage = 2 << 20
+
+    init(bytes: Int) {
+        let n = max(bytes, 64)
+        let huge = n >= 2 * Self.hugePage
+        let total = huge ? n + Self.hugePage : n
+        guard let p = mmap(nil, total, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0),
+              p != MAP_FAILED else { fatalError("BindingTable: cannot map \(total) bytes") }
+        mapping = p
+        mappedBytes = total
+        if huge {
+            let addr = UInt(bitPattern: p)
+            let aligned = (addr + UInt(Self.hugePage - 1)) & ~UInt(Self.hugePage - 1)
+            base = p + Int(aligned - addr)
+            #if os(Linux)
+            _ = madvise(base, n, MADV_HUGEPAGE)
+            #endif
+        } else {
+            base = p
+        }
+        self.bytes = n
+    }
+
+    func release() { munmap(mapping, mappedBytes) }
+}
+
+/// Smallest power of two ≥ 16 that holds `count` entries at load ≤ 0.7.
+func capacityFor(_ count: Int) -> Int {
+    var cap = 16
+    while count * 10 > cap * 7 { cap <<= 1 }
+    return cap
+}
+
+/// Capacity of a rebuilt map holding `live` entries: keeps the current size while live load
+/// stays ≤ 0.6 (so 10 M softwires fit 2^24 slots, leaving 0.1 of the slots for tombstones and
+/// inserts before the next rebuild), doubles beyond, shrinks only when 4× oversized.
+func rebuildCapacity(live: Int, current: Int) -> Int {
+    var cap = 16
+    while live * 10 > cap * 6 { cap <<= 1 }
+    if cap >= current { return cap }
+    return cap * 4 > current ? current : cap * 2
+}
+
+/// Writer's view of one softwire map allocation. Only the single writer calls the mutating
+/// methods; readers use `BindingTable.probe`.
+struct SoftwireMap {
+    let block: Block
+    let slots: UnsafeMutablePointer<Slot>
+    let mask: Int
+    let seed: UInt64
+    var count = 0
+    var tombstones = 0
+
+    init(capacity: Int, seed: UInt64) {
+        precondition(capacity >= 16 && capacity & (capacity - 1) == 0)
+        block = Block(bytes: capacity * MemoryLayout<Slot>.stride)
+        slots = block.base.bindMemory(to: Slot.self, capacity: capacity)
+        mask = capacity - 1
         self.seed = seed
     }
 
-    func deallocate() {
-        keys.deallocate()
-        values.deallocate()
+    var capacity: Int { mask + 1 }
+
+    @inline(__always) func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: mixHash(key, seed)) & mask }
+
+    /// Stores one slot under its seqlock.
+    @inline(__always)
+    func write(_ i: Int, key: UInt64, b4Hi: UInt64, b4Lo: UInt64, brIndex: UInt32) {
+        let s = slots + i
+        let w = s.pointee.word.load(ordering: .relaxed)
+        let seq = UInt32(truncatingIfNeeded: w) &+ 1
+        s.pointee.word.store(w & 0xFFFF_FFFF_0000_0000 | UInt64(seq), ordering: .relaxed)
+        atomicMemoryFence(ordering: .releasing)
+        s.pointee.key.store(key, ordering: .relaxed)
+        s.pointee.b4Hi.store(b4Hi, ordering: .relaxed)
+        s.pointee.b4Lo.store(b4Lo, ordering: .relaxed)
+        s.pointee.word.store(UInt64(brIndex) << 32 | UInt64(seq &+ 1), ordering: .releasing)
     }
 
-    @inlinable var capacity: Int { mask + 1 }
+    func key(at i: Int) -> UInt64 { slots[i].key.load(ordering: .relaxed) }
 
-    @inlinable @inline(__always)
-    func slot(for key: UInt64) -> Int {
-        // Multiply-xorshift mix (fast, decent avalanche); seed defeats precomputed collisions.
-        var h = (key ^ seed) &* 0x9E37_79B9_7F4A_7C15
-        h ^= h >> 29
-        h = h &* 0xBF58_476D_1CE4_E5B9
-        h ^= h >> 32
-        return Int(truncatingIfNeeded: h) & mask
+    /// Stored value at a live slot (the writer's own data: no seqlock needed).
+    func value(at i: Int) -> SoftwireValue {
+        SoftwireValue(b4Hi: slots[i].b4Hi.load(ordering: .relaxed), b4Lo: slots[i].b4Lo.load(ordering: .relaxed),
+                      brIndex: UInt32(truncatingIfNeeded: slots[i].word.load(ordering: .relaxed) >> 32))
     }
 
-    @inlinable @inline(__always)
     func find(_ key: UInt64) -> Int? {
-        var i = slot(for: key)
+        var i = home(key)
         while true {
-            let k = keys[i]
+            let k = self.key(at: i)
             if k == key { return i }
-            if k == emptyKey { return nil }
+            if k == SlotMark.empty { return nil }
             i = (i &+ 1) & mask
         }
     }
 
-    /// Inserts or replaces. Returns true when the key was new.
-    @discardableResult
-    mutating func upsert(_ key: UInt64, _ value: Value) -> Bool {
-        if (count + 1) * 10 > capacity * 7 { grow() }
-        var i = slot(for: key)
+    /// Whether one more insert keeps `count + tombstones` within the 0.7 load limit.
+    var hasRoom: Bool { (count + tombstones + 1) * 10 <= capacity * 7 }
+
+    /// Inserts or replaces; returns true when the key was new. Needs `hasRoom` for new keys.
+    mutating func upsert(_ key: UInt64, _ v: SoftwireValue) -> Bool {
+        var i = home(key)
+        var reuse = -1
         while true {
-            let k = keys[i]
-            if k == key { values[i] = value; return false }
-            if k == emptyKey {
-                keys[i] = key; values[i] = value; count += 1
-                return true
+            let k = self.key(at: i)
+            if k == key {
+                write(i, key: key, b4Hi: v.b4Hi, b4Lo: v.b4Lo, brIndex: v.brIndex)
+                return false
             }
+            if k == SlotMark.empty { break }
+            if k == SlotMark.tombstone && reuse < 0 { reuse = i }
             i = (i &+ 1) & mask
         }
+        if reuse >= 0 { i = reuse; tombstones -= 1 }
+        write(i, key: key, b4Hi: v.b4Hi, b4Lo: v.b4Lo, brIndex: v.brIndex)
+        count += 1
+        return true
     }
 
-    @discardableResult
+    /// Removes a key (tombstone, then trims tombstones that end a chain).
     mutating func remove(_ key: UInt64) -> Bool {
-        guard var hole = find(key) else { return false }
-        keys[hole] = emptyKey
+        guard let i = find(key) else { return false }
+        write(i, key: SlotMark.tombstone, b4Hi: 0, b4Lo: 0, brIndex: 0)
         count -= 1
-        var i = (hole + 1) & mask
-        while keys[i] != emptyKey {
-            let home = slot(for: keys[i])
-            // Move entry i into the hole if its home is not cyclically in (hole, i].
-            let distHole = (hole - home) & mask
-            let distI = (i - home) & mask
-            if distHole < distI {
-                keys[hole] = keys[i]; values[hole] = values[i]
-                keys[i] = emptyKey
-                hole = i
-            }
-            i = (i + 1) & mask
+        tombstones += 1
+        var j = i
+        while self.key(at: (j &+ 1) & mask) == SlotMark.empty && self.key(at: j) == SlotMark.tombstone {
+            write(j, key: SlotMark.empty, b4Hi: 0, b4Lo: 0, brIndex: 0)
+            tombstones -= 1
+            j = (j &- 1) & mask
         }
         return true
     }
 
-    mutating func grow() {
-        var bigger = OpenMap(capacity: capacity, seed: seed, filler: filler)  // capacity → next power giving load ≤ .7
-        while bigger.capacity <= capacity { bigger.deallocate(); bigger = OpenMap(capacity: bigger.capacity, seed: seed, filler: filler) }
-        for i in 0..<capacity where keys[i] != emptyKey {
-            bigger.upsert(keys[i], values[i])
+    /// Calls `body` with every live (stored key, slot index).
+    func forEach(_ body: (UInt64, Int) throws(BindingTableError) -> Void) throws(BindingTableError) {
+        for i in 0..<capacity {
+            let k = key(at: i)
+            if k > SlotMark.tombstone { try body(k, i) }
         }
-        deallocate()
-        self = bigger
+    }
+
+    /// A copy without tombstones, sized by `rebuildCapacity` for `count + extra` entries.
+    func rebuilt(extra: Int) -> SoftwireMap {
+        let cap = rebuildCapacity(live: count + extra, current: capacity)
+        var m = SoftwireMap(capacity: cap, seed: seed)
+        for i in 0..<capacity {
+            let k = key(at: i)
+            if k > SlotMark.tombstone { _ = m.upsert(k, value(at: i)) }
+        }
+        return m
+    }
+}
+
+/// Writer's view of one params map allocation: atomic words readers probe, plus a writer-only
+/// count of softwires per address (`users`) in the same allocation.
+struct ParamsMap {
+    let block: Block
+    let words: UnsafeMutablePointer<Atomic<UInt64>>
+    let users: UnsafeMutablePointer<UInt32>
+    let mask: Int
+    let seed: UInt64
+    var count = 0
+    var tombstones = 0
+
+    init(capacity: Int, seed: UInt64) {
+        precondition(capacity >= 16 && capacity & (capacity - 1) == 0)
+        block = Block(bytes: capacity * 12)
+        words = block.base.bindMemory(to: Atomic<UInt64>.self, capacity: capacity)
+        users = (block.base + capacity * 8).bindMemory(to: UInt32.self, capacity: capacity)
+        mask = capacity - 1
+        self.seed = seed
+    }
+
+    var capacity: Int { mask + 1 }
+
+    func word(at i: Int) -> UInt64 { words[i].load(ordering: .relaxed) }
+
+    func find(_ ipv4: UInt32) -> Int? {
+        let want = UInt64(ipv4) << 32 | SlotMark.present
+        var i = Int(truncatingIfNeeded: mixHash(UInt64(ipv4), seed)) & mask
+        while true {
+            let w = word(at: i)
+            if w & 0xFFFF_FFFF_0001_0000 == want { return i }
+            if w == SlotMark.empty { return nil }
+            i = (i &+ 1) & mask
+        }
+    }
+
+    var hasRoom: Bool { (count + tombstones + 1) * 10 <= capacity * 7 }
+
+    /// Adds a new address (the caller checked it is absent and `hasRoom`); returns its slot.
+    mutating func add(_ word: UInt64, users n: UInt32) -> Int {
+        var i = Int(truncatingIfNeeded: mixHash(word >> 32, seed)) & mask
+        while true {
+            let w = self.word(at: i)
+            if w == SlotMark.empty || w == SlotMark.tombstone {
+                if w == SlotMark.tombstone { tombstones -= 1 }
+                users[i] = n
+                words[i].store(word, ordering: .releasing)
+                count += 1
+                return i
+            }
+            i = (i &+ 1) & mask
+        }
+    }
+
+    mutating func remove(at i: Int) {
+        words[i].store(SlotMark.tombstone, ordering: .releasing)
+        users[i] = 0
+        count -= 1
+        tombstones += 1
+        var j = i
+        while word(at: (j &+ 1) & mask) == SlotMark.empty && word(at: j) == SlotMark.tombstone {
+            words[j].store(SlotMark.empty, ordering: .releasing)
+            tombstones -= 1
+            j = (j &- 1) & mask
+        }
+    }
+
+    func rebuilt(extra: Int) -> ParamsMap {
+        let cap = rebuildCapacity(live: count + extra, current: capacity)
+        var m = ParamsMap(capacity: cap, seed: seed)
+        for i in 0..<capacity where word(at: i) > SlotMark.tombstone { _ = m.add(word(at: i), users: users[i]) }
+        return m
     }
 }

@@ -12,5 +12,13 @@ public struct SoftwireValue: Hashable, Sendable {
         self.b4Lo = b4Lo
         self.brIndex = brIndex
     }
-}
 
+    /// What `lookupBatch` stores for a key with no softwire (`brIndex == UInt32.max`).
+    @inlinable public static var notFound: SoftwireValue { SoftwireValue(b4Hi: 0, b4Lo: 0, brIndex: .max) }
+
+    /// Whether this is the `notFound` marker of a batched lookup.
+    @inlinable public var isNotFound: Bool { brIndex == .max }
+
+    /// The B4 address.
+    @inlinable public var b4: IPv6Address { IPv6Address(hi: b4Hi, lo: b4Lo) }
+}

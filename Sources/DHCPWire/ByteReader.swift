@@ -1,4 +1,4 @@
-public import LwAFTRCore
+import LwAFTRCore
 
 /// Bounds-checked big-endian reader over a byte array range; every read throws instead of trapping.
 struct ByteReader {
@@ -21,40 +21,40 @@ struct ByteReader {
     var remaining: Int { end - index }
     var isAtEnd: Bool { index >= end }
 
-    mutating func u8(_ field: String) throws(DHCPWireError) -> UInt8 {
-        guard index < end else { throw .truncated(field) }
+    mutating func u8(_ field: @autoclosure () -> String) throws(DHCPWireError) -> UInt8 {
+        guard index < end else { throw .truncated(field()) }
         defer { index += 1 }
         return bytes[index]
     }
 
-    mutating func u16(_ field: String) throws(DHCPWireError) -> UInt16 {
-        guard remaining >= 2 else { throw .truncated(field) }
+    mutating func u16(_ field: @autoclosure () -> String) throws(DHCPWireError) -> UInt16 {
+        guard remaining >= 2 else { throw .truncated(field()) }
         defer { index += 2 }
         return UInt16(bytes[index]) << 8 | UInt16(bytes[index + 1])
     }
 
-    mutating func u24(_ field: String) throws(DHCPWireError) -> UInt32 {
-        guard remaining >= 3 else { throw .truncated(field) }
+    mutating func u24(_ field: @autoclosure () -> String) throws(DHCPWireError) -> UInt32 {
+        guard remaining >= 3 else { throw .truncated(field()) }
         defer { index += 3 }
         return UInt32(bytes[index]) << 16 | UInt32(bytes[index + 1]) << 8 | UInt32(bytes[index + 2])
     }
 
-    mutating func u32(_ field: String) throws(DHCPWireError) -> UInt32 {
-        guard remaining >= 4 else { throw .truncated(field) }
+    mutating func u32(_ field: @autoclosure () -> String) throws(DHCPWireError) -> UInt32 {
+        guard remaining >= 4 else { throw .truncated(field()) }
         defer { index += 4 }
         return UInt32(bytes[index]) << 24 | UInt32(bytes[index + 1]) << 16
             | UInt32(bytes[index + 2]) << 8 | UInt32(bytes[index + 3])
     }
 
     /// The next `count` bytes as their index range (no copy).
-    mutating func range(_ count: Int, _ field: String) throws(DHCPWireError) -> Range<Int> {
-        guard count >= 0, remaining >= count else { throw .truncated(field) }
+    mutating func range(_ count: Int, _ field: @autoclosure () -> String) throws(DHCPWireError) -> Range<Int> {
+        guard count >= 0, remaining >= count else { throw .truncated(field()) }
         defer { index += count }
         return index..<(index + count)
     }
 
-    mutating func read(_ count: Int, _ field: String) throws(DHCPWireError) -> [UInt8] {
-        Array(bytes[try range(count, field)])
+    mutating func read(_ count: Int, _ field: @autoclosure () -> String) throws(DHCPWireError) -> [UInt8] {
+        Array(bytes[try range(count, field())])
     }
 
     mutating func rest() -> [UInt8] {
@@ -62,19 +62,19 @@ struct ByteReader {
         return Array(bytes[index..<end])
     }
 
-    mutating func ipv4(_ field: String) throws(DHCPWireError) -> IPv4Address {
-        IPv4Address(try u32(field))
+    mutating func ipv4(_ field: @autoclosure () -> String) throws(DHCPWireError) -> IPv4Address {
+        IPv4Address(try u32(field()))
     }
 
-    mutating func ipv6(_ field: String) throws(DHCPWireError) -> IPv6Address {
-        let hi = UInt64(try u32(field)) << 32 | UInt64(try u32(field))
-        let lo = UInt64(try u32(field)) << 32 | UInt64(try u32(field))
+    mutating func ipv6(_ field: @autoclosure () -> String) throws(DHCPWireError) -> IPv6Address {
+        let hi = UInt64(try u32(field())) << 32 | UInt64(try u32(field()))
+        let lo = UInt64(try u32(field())) << 32 | UInt64(try u32(field()))
         return IPv6Address(hi: hi, lo: lo)
     }
 
     /// Fails unless every byte was consumed.
-    func expectEnd(_ field: String) throws(DHCPWireError) {
-        guard index == end else { throw .invalid("\(field): \(end - index) trailing bytes") }
+    func expectEnd(_ field: @autoclosure () -> String) throws(DHCPWireError) {
+        guard index == end else { throw .invalid("\(field()): \(end - index) trailing bytes") }
     }
 }
 

@@ -6,5 +6,5 @@ struct LwAFTRCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lwaftr",
         abstract: "Lightweight 4over6 AFTR (RFC 7596).",
-        subcommands: [RunCommand.self, CheckCommand.self, ProcessCommand.self, BenchCommand.self, ConfigCommand.self])
+        subcommands: [RunCommand.self, CheckCommand.self, ProcessCommand.self, BenchCommand.self, BindingsCommand.self, ConfigCommand.self])
 }

@@ -1,0 +1,149 @@
+public import Synchronization
+internal import CShim
+
+/// One published version of the table's maps. Immutable once published: the writer changes
+/// slots inside the maps, but replacing a map (growth, rebuild, bulk reload) publishes a new
+/// `Root`, and the old one is freed only through QSBR.
+@usableFromInline struct Root {
+    @usableFromInline let slots: UnsafeMutablePointer<Slot>
+    @usableFromInline let mask: Int
+    @usableFromInline let seed: UInt64
+    @usableFromInline let params: UnsafeMutablePointer<Atomic<UInt64>>
+    @usableFromInline let paramsMask: Int
+    @usableFromInline let paramsSeed: UInt64
+
+    init(_ sw: SoftwireMap, _ pm: ParamsMap) {
+        slots = sw.slots; mask = sw.mask; seed = sw.seed
+        params = pm.words; paramsMask = pm.mask; paramsSeed = pm.seed
+    }
+}
+
+/// Words every reader reads and only the writer stores: the published root and the QSBR epoch.
+/// Lives on its own cache line.
+@usableFromInline struct Control: ~Copyable {
+    @usableFromInline let root: Atomic<UInt>
+    @usableFromInline let epoch: Atomic<UInt64>
+}
+
+/// The lock-free read side: no allocation, no lock, no ARC; unsafe pointers only.
+@usableFromInline enum Probe {
+    /// The current root (acquire: everything the writer stored before publishing is visible).
+    @inlinable @inline(__always)
+    static func root(_ c: UnsafeMutablePointer<Control>) -> UnsafePointer<Root> {
+        UnsafePointer(bitPattern: c.pointee.root.load(ordering: .acquiring)).unsafelyUnwrapped
+    }
+
+    @inlinable @inline(__always)
+    static func paramsHome(_ r: UnsafePointer<Root>, _ ipv4: UInt32) -> Int {
+        Int(truncatingIfNeeded: mixHash(UInt64(ipv4), r.pointee.paramsSeed)) & r.pointee.paramsMask
+    }
+
+    /// The params word of `ipv4` (probing from slot `i`), or 0 when the address is unknown.
+    @inlinable @inline(__always)
+    static func params(_ r: UnsafePointer<Root>, _ ipv4: UInt32, from start: Int) -> UInt64 {
+        let want = UInt64(ipv4) << 32 | SlotMark.present
+        let words = r.pointee.params, mask = r.pointee.paramsMask
+        var i = start
+        while true {
+            let w = words[i].load(ordering: .relaxed)
+            if w & 0xFFFF_FFFF_0001_0000 == want { return w }
+            if w == SlotMark.empty { return 0 }
+            i = (i &+ 1) & mask
+        }
+    }
+
+    /// Stored softwire key for (ipv4, port) under params word `w`, or nil for a port the offset
+    /// reserves.
+    @inlinable @inline(__always)
+    static func key(params w: UInt64, ipv4: UInt32, port: UInt16) -> UInt64? {
+        let offset = UInt32(truncatingIfNeeded: w >> 8) & 0xFF, k = UInt32(truncatingIfNeeded: w) & 0xFF
+        let p = UInt32(port)
+        if offset != 0 && (p &>> (16 &- offset)) == 0 { return nil }
+        let psid = (p &>> (16 &- offset &- k)) & ((1 &<< k) &- 1)
+        return UInt64(ipv4) << 32 | (w & 0xFFFF) << 17 | SlotMark.present | UInt64(psid)
+    }
+
+    @inlinable @inline(__always)
+    static func home(_ r: UnsafePointer<Root>, _ key: UInt64) -> Int {
+        Int(truncatingIfNeeded: mixHash(key, r.pointee.seed)) & r.pointee.mask
+    }
+
+    /// Probes for a stored key from slot `start`; a matching slot is read under its seqlock.
+    @inlinable @inline(__always)
+    static func find(_ r: UnsafePointer<Root>, _ key: UInt64, from start: Int) -> SoftwireValue? {
+        let slots = r.pointee.slots, mask = r.pointee.mask
+        var i = start
+        while true {
+            let s = slots + i
+            let k = s.pointee.key.load(ordering: .relaxed)
+            if k == key {
+                while true {
+                    let w1 = s.pointee.word.load(ordering: .acquiring)
+                    let k2 = s.pointee.key.load(ordering: .relaxed)
+                    let hi = s.pointee.b4Hi.load(ordering: .relaxed)
+                    let lo = s.pointee.b4Lo.load(ordering: .relaxed)
+                    atomicMemoryFence(ordering: .acquiring)
+                    let w2 = s.pointee.word.load(ordering: .relaxed)
+                    if w1 == w2 && w1 & 1 == 0 {
+                        if k2 == key { return SoftwireValue(b4Hi: hi, b4Lo: lo, brIndex: UInt32(truncatingIfNeeded: w1 >> 32)) }
+                        break  // removed while we looked: entries never move, so keep probing
+                    }
+                }
+            } else if k == SlotMark.empty {
+                return nil
+            }
+            i = (i &+ 1) & mask
+        }
+    }
+
+    @inlinable @inline(__always)
+    static func lookup(_ r: UnsafePointer<Root>, ipv4: UInt32, port: UInt16) -> SoftwireValue? {
+        let w = params(r, ipv4, from: paramsHome(r, ipv4))
+        guard w != 0, let key = key(params: w, ipv4: ipv4, port: port) else { return nil }
+        return find(r, key, from: home(r, key))
+    }
+
+    @inlinable @inline(__always)
+    static func isManaged(_ r: UnsafePointer<Root>, ipv4: UInt32) -> Bool {
+        params(r, ipv4, from: paramsHome(r, ipv4)) != 0
+    }
+
+    /// Batched lookup in groups of 32: hash every address and prefetch its params slot, then
+    /// compute every key and prefetch its softwire slot, then probe. `results` doubles as the
+    /// scratch space, so nothing is allocated.
+    @usableFromInline
+    static func lookupBatch(_ r: UnsafePointer<Root>, ipv4: UnsafePointer<UInt32>, ports: UnsafePointer<UInt16>,
+                            results: UnsafeMutablePointer<SoftwireValue>, count: Int) -> Int {
+        let pending = UInt32.max &- 1
+        let params = UnsafeRawPointer(r.pointee.params), slots = UnsafeRawPointer(r.pointee.slots)
+        var found = 0, base = 0
+        while base < count {
+            let end = min(base + 32, count)
+            for i in base..<end {
+                let h = paramsHome(r, ipv4[i])
+                results[i].b4Lo = UInt64(h)
+                cshim_prefetch(params + h &* 8)
+            }
+            for i in base..<end {
+                let w = Probe.params(r, ipv4[i], from: Int(truncatingIfNeeded: results[i].b4Lo))
+                guard w != 0, let key = key(params: w, ipv4: ipv4[i], port: ports[i]) else {
+                    results[i] = .notFound
+                    continue
+                }
+                let h = home(r, key)
+                results[i] = SoftwireValue(b4Hi: key, b4Lo: UInt64(h), brIndex: pending)
+                cshim_prefetch(slots + h &* MemoryLayout<Slot>.stride)
+            }
+            for i in base..<end where results[i].brIndex == pending {
+                if let v = find(r, results[i].b4Hi, from: Int(truncatingIfNeeded: results[i].b4Lo)) {
+                    results[i] = v
+                    found &+= 1
+                } else {
+                    results[i] = .notFound
+                }
+            }
+            base = end
+        }
+        return found
+    }
+}

@@ -1,1 +1,0 @@
-print("dhcp4o6d: not implemented yet")
