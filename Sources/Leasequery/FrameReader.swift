@@ -1,0 +1,67 @@
+/// Why a server's byte stream cannot be split into messages.
+public enum FrameError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// A length prefix announces more than the configured maximum.
+    case oversized(length: Int, limit: Int)
+
+    public var description: String {
+        switch self {
+        case let .oversized(length, limit): "frame of \(length) bytes exceeds the \(limit)-byte limit"
+        }
+    }
+}
+
+/// Splits a TCP byte stream into RFC 5460 frames (2-byte big-endian length + message) without
+/// copying each frame: `next` hands out the message bytes in place. A length prefix above
+/// `maxMessageBytes` is refused as soon as its two bytes arrive, before any body is buffered.
+public struct FrameReader: Sendable {
+    private var buffer: [UInt8] = []
+    private var start = 0
+    /// Largest message accepted (the prefix excluded).
+    public let maxMessageBytes: Int
+
+    public init(maxMessageBytes: Int = 65535) { self.maxMessageBytes = min(max(maxMessageBytes, 4), 65535) }
+
+    /// Bytes received and not yet returned (a partial frame at the end of a stream).
+    public var bufferedByteCount: Int { buffer.count - start }
+
+    /// Appends received bytes.
+    public mutating func append(_ bytes: UnsafeRawBufferPointer) {
+        compactIfWorthIt()
+        buffer.append(contentsOf: bytes)
+    }
+
+    /// Appends received bytes.
+    public mutating func append(_ bytes: [UInt8]) {
+        compactIfWorthIt()
+        buffer.append(contentsOf: bytes)
+    }
+
+    private mutating func compactIfWorthIt() {
+        if start == buffer.count {
+            buffer.removeAll(keepingCapacity: true)
+            start = 0
+        } else if start > 65536 && start * 2 > buffer.count {
+            buffer.removeFirst(start)
+            start = 0
+        }
+    }
+
+    /// Calls `body` with the next complete message (valid only during the call) and returns its
+    /// result; nil when no whole message is buffered yet. Throws on an oversized prefix.
+    public mutating func next<R>(_ body: (UnsafeRawBufferPointer) throws -> R) throws -> R? {
+        let avail = buffer.count - start
+        guard avail >= 2 else { return nil }
+        let len = Int(buffer[start]) << 8 | Int(buffer[start + 1])
+        guard len <= maxMessageBytes else { throw FrameError.oversized(length: len, limit: maxMessageBytes) }
+        guard avail - 2 >= len else { return nil }
+        let from = start + 2
+        start = from + len
+        return try buffer.withUnsafeBytes { raw in try body(UnsafeRawBufferPointer(rebasing: raw[from..<(from + len)])) }
+    }
+
+    /// Forgets everything buffered (a new connection starts a new stream).
+    public mutating func reset() {
+        buffer.removeAll(keepingCapacity: false)
+        start = 0
+    }
+}
