@@ -69,6 +69,17 @@ let package = Package(
             ],
             swiftSettings: strict),
 
+        .target(
+            name: "Leasequery",
+            dependencies: [
+                "LwAFTRCore", "BindingTable", "DHCPWire",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: strict),
+
         // Observability: Prometheus exposition of worker counters and control-lane state.
         .target(
             name: "Telemetry",
@@ -89,6 +100,7 @@ let package = Package(
         .testTarget(name: "PacketIOTests", dependencies: ["PacketIO"]),
         .testTarget(name: "DHCPWireTests", dependencies: ["DHCPWire"]),
         .testTarget(name: "DHCP4o6ServerTests", dependencies: ["DHCP4o6Server", "DHCPWire"]),
+        .testTarget(name: "LeasequeryTests", dependencies: ["Leasequery", "DHCP4o6Server", "DHCPWire", "BindingTable"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "PacketEngine"]),
         .testTarget(name: "ConformanceTests", dependencies: ["LwAFTRCheck", "PacketEngine", "LwAFTRCore"],
                     exclude: ["known-failures.tsv"]),

@@ -24,3 +24,7 @@
 // Threading: everything runs on one NIO event loop (the control lane); the packet workers only
 // read the `BindingTable` through their lock-free readers. Logs: one line per session state
 // change, resync, expiry sweep or (rate-limited) batch of rejected records — never one per record.
+//
+// Tests (Tests/LeasequeryTests): `swift test --scratch-path .build-lq --filter LeasequeryTests`
+// (CI set, ~30 s); `LQ_FAULT_FULL=1` adds the 100 k-churn fault test; `LQ_PERF=1` with
+// `-c release` runs the 1 M bulk and active-latency benchmarks; `LQ_TEST_LOG=1` shows the logs.

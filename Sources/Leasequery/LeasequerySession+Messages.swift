@@ -244,7 +244,6 @@ extension LeasequerySession {
         guard phase == .catchingUp else { return }
         tLast = latest(tLast, activeStart, catchUpMax)
         liveMax = latest(liveMax, catchUpMax)
-        attempts = 0
         setPhase(.live, "catch-up complete")
         wentLive()
     }

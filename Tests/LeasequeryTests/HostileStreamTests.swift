@@ -1,4 +1,8 @@
+import Foundation
+import Synchronization
 import Testing
+import NIOCore
+import NIOPosix
 import LwAFTRCore
 import DHCPWire
 import BindingTable
@@ -116,6 +120,61 @@ import Leasequery
         #expect(Fx.rows(r.table) == Fx.rows([Self.a]))
         let c = r.sync.counters
         #expect(c.rejectedInvalid == 4 && c.rejectedConflict == 2 && c.received == 6 && c.applied == 0)
+    }
+}
+
+/// Over real sockets: a fake server answers every query with hostile bytes, in turn.
+@Suite struct HostileServerTests {
+    /// Answers the first frame it receives with `payloads[n % count]` (n = connection number).
+    final class Hostile: ChannelInboundHandler {
+        typealias InboundIn = ByteBuffer
+        let payload: [UInt8]
+        var answered = false
+        init(_ p: [UInt8]) { payload = p }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            guard !answered else { return }
+            answered = true
+            var b = unwrapInboundIn(data)
+            let xid = b.getInteger(at: b.readerIndex + 2, as: UInt32.self).map { $0 & 0xFF_FFFF } ?? 0
+            b.clear()
+            let bytes = payload.isEmpty ? Fx.reply(xid, payload: .record(HostileStreamTests.a)) + [0, 6, 1, 0, 0, 1, 0, 0] : payload
+            context.writeAndFlush(NIOAny(context.channel.allocator.buffer(bytes: bytes)), promise: nil)
+        }
+    }
+
+    @Test func hostileBytesOverTCPEndSessionsAndLeaveTheTableAlone() async throws {
+        var rng = SplitMix(seed: 7)
+        let payloads: [[UInt8]] = [
+            [0xFF, 0xFF] + Array(repeating: 0, count: 100),                                   // oversized length
+            (0..<300).map { _ in UInt8(truncatingIfNeeded: rng.next()) },                       // noise
+            try TCPFraming.frame(DHCPv6Message(type: .advertise, transactionID: 1).encode()),   // wrong type
+            [],                                                                                  // REPLY, then junk frame
+        ]
+        let n = Mutex(0)
+        let server = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .childChannelInitializer { ch in
+                ch.eventLoop.makeCompletedFuture {
+                    let i = n.withLock { v in defer { v += 1 }; return v }
+                    try ch.pipeline.syncOperations.addHandler(Hostile(payloads[i % payloads.count]))
+                }
+            }
+            .bind(host: "::1", port: 0).get()
+        let table = try BindingTable(softwires: [
+            Softwire(ipv4: Fx.ip("10.9.9.9"), psid: 0, b4: Fx.v6("2001:db8::99"), br: Fx.br, portSet: PortSet(offset: 0, psidLength: 0)!),
+        ])
+        let lq = try await LeasequeryService.start(configuration: Fx.config(port: server.localAddress!.port!), table: table,
+                                                   logger: Fx.quiet, existing: .keep)
+        var errors = Set<String>()
+        _ = await Fx.eventually(timeout: 20) {
+            if let e = lq.currentStatus.sessions[0].lastError { errors.insert(String(e.prefix(60))) }
+            return n.withLock { $0 } >= 8
+        }
+        let st = try await lq.status()
+        #expect(st.sessions[0].reconnects >= 7 && st.sessions[0].phase != .live)
+        #expect(errors.contains { $0.contains("exceeds") } && errors.contains { $0.contains("undecodable") })
+        #expect(table.allSoftwires().map(\.b4) == [Fx.v6("2001:db8::99")] && st.counters.resyncs == 0)
+        await lq.stop()
+        try await server.close()
     }
 }
 

@@ -10,8 +10,9 @@ import DHCP4o6Server
 import Leasequery
 
 /// Acceptance figures; run in release mode only when asked:
-/// `LQ_PERF=1 swift test -c release --scratch-path .build-lq-rel --filter PerformanceTests`
-/// (`LQ_PERF_LEASES`, `LQ_PERF_RATE`, `LQ_PERF_SECONDS` change the sizes).
+/// `LQ_PERF=1 swift test -c release -Xswiftc -enable-testing --scratch-path .build-lq-rel --filter PerformanceTests`
+/// (`LQ_PERF_LEASES`, `LQ_PERF_RATE`, `LQ_PERF_SECONDS`, `LQ_PERF_PRL=51,109,152,159` change the
+/// sizes and the bulk PRL; `LQ_TEST_LOG=1` adds the resync's phase timings).
 @Suite(.serialized, .enabled(if: ProcessInfo.processInfo.environment["LQ_PERF"] != nil)) struct PerformanceTests {
     static let env = ProcessInfo.processInfo.environment
     static let leases = Int(env["LQ_PERF_LEASES"] ?? "") ?? 1_000_000
@@ -130,19 +131,28 @@ import Leasequery
         _ = try await srv.lease(2000)
         let clients = try await srv.activeRecords()
         let sent = Mutex<[IPv6Address: UInt64]>([:])
+        let acks = Mutex<[UInt32: UInt64]>([:])
         let lat = Mutex<[UInt64]>([])
+        let legs = Mutex<(udp: [Int64], lq: [Int64])>(([], []))
         let table = BindingTable(capacity: 8192)
         let lq = try await Fx.service(port: srv.lqPort, table: table, observer: { r, outcome in
             guard outcome == .replaced, let b4 = r.b4 else { return }
             let now = NIODeadline.now().uptimeNanoseconds
             // Visible: the writer applied it; a lock-free reader sees it from here on.
-            if let t0 = sent.withLock({ $0.removeValue(forKey: b4) }) { lat.withLock { $0.append(now - t0) } }
+            guard let t0 = sent.withLock({ $0.removeValue(forKey: b4) }) else { return }
+            lat.withLock { $0.append(now - t0) }
+            if let ack = acks.withLock({ $0.removeValue(forKey: UInt32(truncatingIfNeeded: b4.lo)) }) {
+                legs.withLock { $0.udp.append(Int64(ack) - Int64(t0)); $0.lq.append(Int64(now) - Int64(ack)) }
+            }
         })
         #expect(try await Fx.synced(table, srv, lq))
         let total = Int(rate * seconds)
-        try await RenewalLoad.run(server: srv.udpAddress, clients: clients, rate: rate, count: total) { b4 in
+        try await RenewalLoad.run(server: srv.udpAddress, clients: clients, rate: rate, count: total, willSend: { b4 in
             sent.withLock { $0[b4] = NIODeadline.now().uptimeNanoseconds }
-        }
+        }, acked: { xid in
+            let now = NIODeadline.now().uptimeNanoseconds
+            acks.withLock { $0[xid] = now }
+        })
         _ = await Fx.eventually(timeout: 5) { lat.withLock { $0.count } >= total }
         var l = lat.withLock { $0 }.sorted()
         let lost = sent.withLock { $0.count }
@@ -151,12 +161,21 @@ import Leasequery
         let edges: [UInt64] = [100, 200, 300, 500, 750, 1000, 2000, 5000, 10_000, .max]
         var hist = [Int](repeating: 0, count: edges.count)
         for v in l { hist[edges.firstIndex { v / 1000 < $0 }!] += 1 }
+        let lg = legs.withLock { $0 }
+        let legCount = lg.lq.count
+        func legText(_ k: KeyPath<(udp: [Int64], lq: [Int64]), [Int64]>) -> String {
+            let v = lg[keyPath: k].sorted()
+            guard !v.isEmpty else { return "-" }
+            return "\(v[v.count / 2] / 1000)/\(v[min(v.count - 1, v.count * 99 / 100)] / 1000)"
+        }
         let histText = zip(edges, hist).map { "<\($0 == .max ? "inf" : "\($0)") µs: \($1)" }.joined(separator: ", ")
         print("""
             active latency (REQUEST sent → record applied to the table), \(l.count) updates at \(Int(rate))/s, lost \(lost): \
             p50 \(String(format: "%.0f", p(0.5))) µs, p90 \(String(format: "%.0f", p(0.9))) µs, p99 \(String(format: "%.0f", p(0.99))) µs, \
             p99.9 \(String(format: "%.0f", p(0.999))) µs, max \(String(format: "%.0f", p(1))) µs
             histogram: \(histText)
+            legs (µs, p50/p99): REQUEST → DHCPACK at the load generator \(legText(\.udp)); \
+            DHCPACK → applied (server's leasequery send + TCP + requestor) \(legText(\.lq)) over \(legCount) updates
             """)
         #expect(p(0.99) <= 1000)
         await lq.stop()
@@ -167,17 +186,27 @@ import Leasequery
 /// DHCP 4o6 renewals that move each lease to a new B4 (RFC 8539 update; needs
 /// `b4UpdateMinimumSeconds = 0`), paced at `rate` per second: one leasequery update each.
 enum RenewalLoad {
+    /// Notes when each DHCPACK arrives (by DHCPv4 xid).
     final class Sink: ChannelInboundHandler {
         typealias InboundIn = AddressedEnvelope<ByteBuffer>
-        func channelRead(context: ChannelHandlerContext, data: NIOAny) {}
+        let acked: @Sendable (UInt32) -> Void
+        init(_ acked: @escaping @Sendable (UInt32) -> Void) { self.acked = acked }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            let b = unwrapInboundIn(data).data
+            if let m = try? DHCPv6Message.decode(Array(b.readableBytesView)),
+               let m4 = try? m.value(DHCPv4MessageOption.self)?.message, m4.messageType == .ack { acked(m4.xid) }
+        }
     }
 
+    /// Sends `count` renewals; the i-th (from 1) has DHCPv4 xid i and moves its lease to B4
+    /// 2001:db8:8000::i.
     static func run(server: SocketAddress, clients: [LeaseRecord], rate: Double, count: Int,
-                    willSend: @escaping @Sendable (IPv6Address) -> Void) async throws {
+                    willSend: @escaping @Sendable (IPv6Address) -> Void, acked: @escaping @Sendable (UInt32) -> Void) async throws {
         let loop = MultiThreadedEventLoopGroup.singleton.next()
         let ch = try await DatagramBootstrap(group: loop)
             .channelOption(.socketOption(.so_sndbuf), value: 4 << 20)
-            .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Sink()) } }
+            .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)
+            .channelInitializer { ch in ch.eventLoop.makeCompletedFuture { try ch.pipeline.syncOperations.addHandler(Sink(acked)) } }
             .bind(host: "::1", port: 0).get()
         let done = loop.makePromise(of: Void.self)
         let start = NIODeadline.now()
