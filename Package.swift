@@ -99,8 +99,10 @@ let package = Package(
         .testTarget(name: "PacketEngineTests", dependencies: ["PacketEngine", "PacketIO", "CAllocCounter"]),
         .testTarget(name: "PacketIOTests", dependencies: ["PacketIO"]),
         .testTarget(name: "DHCPWireTests", dependencies: ["DHCPWire"]),
-        .testTarget(name: "DHCP4o6ServerTests", dependencies: ["DHCP4o6Server", "DHCPWire"]),
-        .testTarget(name: "LeasequeryTests", dependencies: ["Leasequery", "DHCP4o6Server", "DHCPWire", "BindingTable"]),
+        // Test-only: certificates for the STARTTLS tests of the server and the requestor.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "DHCP4o6ServerTests", dependencies: ["DHCP4o6Server", "DHCPWire", "TestSupport"]),
+        .testTarget(name: "LeasequeryTests", dependencies: ["Leasequery", "DHCP4o6Server", "DHCPWire", "BindingTable", "TestSupport"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "PacketEngine"]),
         .testTarget(name: "ConformanceTests", dependencies: ["LwAFTRCheck", "PacketEngine", "LwAFTRCore"],
                     exclude: ["known-failures.tsv"]),

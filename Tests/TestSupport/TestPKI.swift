@@ -2,8 +2,9 @@ import Foundation
 
 /// Test-only PKI (EC P-256, valid 100 years): a CA, a server and a client certificate signed by
 /// it. Generated once with openssl; written to a temp directory for each TLS test.
-enum TestPKI {
-    static let ca = """
+/// Shared by the server and requestor test suites (one copy of the test certificates).
+public enum TestPKI {
+    public static let ca = """
 -----BEGIN CERTIFICATE-----
 MIIBjTCCATOgAwIBAgIUNqWRRGUoyu+tbUIUInsFlI/E0nYwCgYIKoZIzj0EAwIw
 GzEZMBcGA1UEAwwQZGhjcDRvNmQgdGVzdCBDQTAgFw0yNjExMzAxNzU4MzRaGA8y
@@ -16,7 +17,7 @@ CpaVpPoExHxNvPtHMH/uN0p8pk1qYBy7sdkhin6t+AIgZTpCm4XsccVLfE/PgRvd
 lBtixMfiKJ8SbU5HtyMcu6U=
 -----END CERTIFICATE-----
 """
-    static let serverCert = """
+    public static let serverCert = """
 -----BEGIN CERTIFICATE-----
 MIIBpTCCAUugAwIBAgIUe2WXbrDnI35A+HRmO/a4Xs7uCDUwCgYIKoZIzj0EAwIw
 GzEZMBcGA1UEAwwQZGhjcDRvNmQgdGVzdCBDQTAgFw0yNjExMzAxNzU4MzVaGA8y
@@ -29,14 +30,14 @@ DSl6MAoGCCqGSM49BAMCA0gAMEUCIQCbdNswvm/n1zAgyRi6g4NogY2OpqwtvBXT
 m36OP1bwhAIgEQew0Gp71CKZJ6WTeeSVYlJMg9IUSuo8QO+fojZ2OTs=
 -----END CERTIFICATE-----
 """
-    static let serverKey = """
+    public static let serverKey = """
 -----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQgTH+r1AJVsKgvs99K
 bxog4jEAZ0+EsJt+FomBhOzR9uahRANCAARAIp01vN6ecxd471LHk0rsenk731su
 Zx1R2999T02USjx/5Om1ERBqF6hjgT8yUlxLwONHRltUbCcI4fG6ixGF
 -----END PRIVATE KEY-----
 """
-    static let clientCert = """
+    public static let clientCert = """
 -----BEGIN CERTIFICATE-----
 MIIBpDCCAUugAwIBAgIUe2WXbrDnI35A+HRmO/a4Xs7uCDYwCgYIKoZIzj0EAwIw
 GzEZMBcGA1UEAwwQZGhjcDRvNmQgdGVzdCBDQTAgFw0yNjExMzAxNzU4MzVaGA8y
@@ -49,7 +50,7 @@ DSl6MAoGCCqGSM49BAMCA0cAMEQCIEWUXBoWGm/qpb7GpUwVpy0RSTbhFuliTqu7
 SUVI8UZwAiAuz//qQh+1N1ELQPemBlCmGf5q6Y0+sEBIZKy1d9qedg==
 -----END CERTIFICATE-----
 """
-    static let clientKey = """
+    public static let clientKey = """
 -----BEGIN PRIVATE KEY-----
 MIGHAgEAMBMGByqGSM49AgEGCCqGSM49AwEHBG0wawIBAQQguqV457ZKguYQhEYn
 yPvYdp5CazZutRQcAZGtA3JWTlChRANCAARIkaf5mE4OWJq61nnWi1tGVca9TIS4
@@ -58,8 +59,8 @@ A/tQBAaOFjXNEYyd7PVv9TaS4bjaIBMTyE+LmFRikQnFZqnbav0hq4If
 """
 
     /// Writes the PEM files into a fresh directory; returns its path.
-    static func write() throws -> String {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lq-pki-\(UUID().uuidString)").path
+    public static func write() throws -> String {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lwaftr-test-pki-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         for (name, pem) in [("ca.pem", ca), ("server.pem", serverCert), ("server.key", serverKey),
                             ("client.pem", clientCert), ("client.key", clientKey)] {
