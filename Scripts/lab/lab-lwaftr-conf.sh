@@ -1,11 +1,12 @@
 #!/usr/bin/env bash
 # Writes an lwAFTR JSON configuration for the lab (addresses and MACs from lab-lib.sh).
 #
-#   lab-lwaftr-conf.sh OUT.json [static]
+#   lab-lwaftr-conf.sh OUT.json [static|leasequery]
 #
 # With "static", the softwires recorded by lab-b4-lease.sh ($LAB_STATE/softwires) become the
 # configuration's binding table (port ranges of 2^m ports at a multiple of 2^m: PSID length 16 - m,
-# offset 0). Without it the table is empty and bindings are expected from leasequery.
+# offset 0). With "leasequery" the table starts empty and the lwAFTR learns its bindings from the
+# lab's dhcp4o6d (lab-dhcp.sh) over the control link: bulk leasequery, then active leasequery.
 set -euo pipefail
 # shellcheck source=lab-lib.sh disable=SC1091
 source "$(dirname "$0")/lab-lib.sh"
@@ -24,6 +25,13 @@ if [ "$mode" = static ] && [ -f "$LAB_STATE/softwires" ]; then
   done < "$LAB_STATE/softwires"
 fi
 
+leasequery=""
+if [ "$mode" = leasequery ]; then
+  leasequery=",
+  \"leasequery\": {\"servers\": [{\"address\": \"$LAB_CTL_ACC\", \"port\": 547}], \"br_address\": \"$LAB_BR\",
+                 \"timers\": {\"connect\": 2, \"reconnect_min\": 1, \"reconnect_max\": 5}}"
+fi
+
 cat > "$out" <<JSON
 {
   "softwires": [$softwires
@@ -36,7 +44,7 @@ cat > "$out" <<JSON
     {"device": "lab", "queue": 0,
      "external": {"ip": "$LAB_AFTR_V4", "mac": "$LAB_MAC_AFTR4", "next_hop": {"mac": "$LAB_MAC_INET"}},
      "internal": {"ip": "$LAB_AFTR_V6", "mac": "$LAB_MAC_AFTR6", "next_hop": {"mac": "$LAB_MAC_ACC"}}}
-  ]
+  ]$leasequery
 }
 JSON
 echo "wrote $out"

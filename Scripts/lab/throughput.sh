@@ -5,10 +5,14 @@
 #   throughput.sh [-m softwire|lan] [-t SECONDS] [-s PAYLOAD] [-f FLOWS] [-b B4S] [--pin]
 #                 [--rps MASK] [--aftr "COMMAND"] [--warmup SECONDS]
 #
-#   -m MODE      softwire (default): prebuilt 4in6 frames (outer source = the B4's softwire address,
+#   -m MODE      softwire (default), direct or lan.
+#                softwire: prebuilt 4in6 frames (outer source = the B4's softwire address,
 #                inner source = its leased IPv4 and FLOWS ports of its range) sent with sendmmsg on
 #                an AF_PACKET socket on the B4's uplink, so the B4 costs next to nothing and the
 #                access router + lwAFTR are what is measured.
+#                direct: the same prebuilt 4in6 frames, injected on the access router's port towards
+#                the lwAFTR (acc0), so no kernel forwarding runs before the lwAFTR: the router is what
+#                is measured (use with --pin, --rps 2 and a pinned lwAFTR on CPU 1).
 #                lan: UDP sockets on the B4's LAN host, through the B4's NAT and seg6 encapsulation
 #                (end to end; the B4's own path is then the bottleneck).
 #   -t SECONDS   sending time (default 5)
@@ -46,7 +50,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 if [ "$secs" -lt 1 ] || [ "$secs" -gt 120 ]; then echo "-t must be 1..120" >&2; exit 2; fi
-case $mode in softwire|lan) ;; *) echo "-m must be softwire or lan" >&2; exit 2 ;; esac
+case $mode in softwire|direct|lan) ;; *) echo "-m must be softwire, direct or lan" >&2; exit 2 ;; esac
 ip netns list | grep -q "^$NS_INET\b" || { echo "lab not up (run lab-up.sh)" >&2; exit 1; }
 [ "$b4s" = all ] && b4s=$(seq 1 "$(lab_b4_count)")
 
@@ -167,6 +171,8 @@ cc=$(command -v cc || command -v gcc || command -v clang || echo /opt/swift/usr/
 
 mac_of() { ip -n "$1" -j link show "$2" | grep -o '"address": *"[0-9a-f:]*"' | head -1 | grep -o '[0-9a-f:]\{17\}'; }
 
+# The namespace the sender of B4 $1 runs in.
+sender_ns() { if [ "$mode" = direct ]; then echo "$NS_ACC"; else ns_b4 "$1"; fi; }
 # The sender command for B4 $1, sending for $2 seconds with $3 flows.
 sender() {
   local i=$1 t=$2 f=$3
@@ -177,6 +183,11 @@ sender() {
     line=$(awk -v i="$i" '$1 == i' "$LAB_STATE/softwires")
     [ -n "$line" ] || { echo "B4 $i has no softwire (lab-b4-lease.sh)" >&2; exit 1; }
     read -r _ addr v4 first _ <<<"$line"
+    if [ "$mode" = direct ]; then
+      echo "$work/udpflood softwire acc0 $(mac_of "$NS_AFTR" aftr6) $(mac_of "$NS_ACC" acc0)" \
+        "$addr $LAB_BR $v4 $LAB_INET_ADDR $port $first $t $f $size"
+      return
+    fi
     echo "$work/udpflood softwire up0 $(mac_of "$NS_ACC" "b4-$i") $(mac_of "$(ns_b4 "$i")" up0)" \
       "$addr $LAB_BR $v4 $LAB_INET_ADDR $port $first $t $f $size"
   fi
@@ -212,7 +223,7 @@ fi
 # A short burst first (ARP/NDP resolution on the way), then reset the counter.
 for i in $b4s; do
   # shellcheck disable=SC2046
-  nsx "$(ns_b4 "$i")" $(sender "$i" 0.1 1) >/dev/null
+  nsx "$(sender_ns "$i")" $(sender "$i" 0.1 1) >/dev/null
 done
 sleep 0.5
 nsx "$NS_INET" nft reset counter ip lwtput rx >/dev/null
@@ -222,7 +233,7 @@ pin_cmd=()
 pids=()
 for i in $b4s; do
   # shellcheck disable=SC2046
-  nsx "$(ns_b4 "$i")" "${pin_cmd[@]}" $(sender "$i" "$secs" "$flows") > "$work/sent-$i" &
+  nsx "$(sender_ns "$i")" "${pin_cmd[@]}" $(sender "$i" "$secs" "$flows") > "$work/sent-$i" &
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done

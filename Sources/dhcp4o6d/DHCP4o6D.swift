@@ -7,6 +7,6 @@ struct DHCP4o6D: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "dhcp4o6d",
         abstract: "Reference DHCPv4-over-DHCPv6 server with shared IPv4 + PSID pools and leasequery.",
-        subcommands: [Serve.self, Simulate.self, Query.self, ExampleConfig.self],
+        subcommands: [Serve.self, Simulate.self, Query.self, LeaseCommand.self, ExampleConfig.self],
         defaultSubcommand: Serve.self)
 }
