@@ -230,6 +230,8 @@ nsx "$NS_INET" nft reset counter ip lwtput rx >/dev/null
 
 pin_cmd=()
 [ "$pin" -eq 1 ] && command -v taskset >/dev/null && pin_cmd=(taskset -c 0)
+cpu_sample() { awk '/^cpu[0-9]/ { busy = $2 + $3 + $4 + $7 + $8; print $1, busy, busy + $5 + $6 }' /proc/stat; }
+cpu_sample > "$work/cpu-before"
 pids=()
 for i in $b4s; do
   # shellcheck disable=SC2046
@@ -237,6 +239,7 @@ for i in $b4s; do
   pids+=($!)
 done
 for p in "${pids[@]}"; do wait "$p"; done
+cpu_sample > "$work/cpu-after"
 sleep 0.5   # let queues drain
 
 rx=$(nsx "$NS_INET" nft -j list counter ip lwtput rx | grep -o '"packets": *[0-9]*' | grep -o '[0-9]*$')
@@ -251,3 +254,6 @@ awk -v rx="$rx" -v tx="$tx" -v d="$dur" -v m="$mode" 'BEGIN {
   printf "throughput (%s): rx_pps=%.0f tx_pps=%.0f loss=%.1f%% (rx=%d tx=%d in %.2fs)\n", m, rxp, txp, loss, rx, tx, d
   printf "RX_PPS=%.0f\nTX_PPS=%.0f\nRX_PACKETS=%d\nTX_PACKETS=%d\n", rxp, txp, rx, tx
 }'
+# Busy share of every CPU while the senders ran (user + system + irq + softirq).
+awk 'NR == FNR { b[$1] = $2; t[$1] = $3; next }
+     { d = $3 - t[$1]; printf "CPU_BUSY_%s=%.1f\n", toupper($1), (d > 0 ? 100 * ($2 - b[$1]) / d : 0) }' "$work/cpu-before" "$work/cpu-after"

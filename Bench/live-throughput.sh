@@ -1,0 +1,85 @@
+#!/usr/bin/env bash
+# Live-path throughput: the lwAFTR on AF_PACKET against the kernel's own 4in6 forwarding (seg6
+# End.DX4 decap / encap.red encap standing in for ip6tnl, Scripts/lab/lab-kernel-aftr.sh) on the
+# same veth lab, in the same run, alternating rounds.
+#
+#   Bench/live-throughput.sh [-t SECONDS] [-r ROUNDS] [-s "PAYLOADS"] [-o CSV]
+#
+# Method: decapsulation direction (B4 → internet). Prebuilt 4in6 frames are injected on the access
+# router's port facing the lwAFTR (throughput.sh -m direct) by a sendmmsg sender pinned to CPU 0;
+# receive packet steering moves the lwAFTR namespace's receive work to CPU 1, and our lwAFTR's worker
+# is pinned to CPU 1 (busy polling): the router — kernel or ours — has CPU 1 to itself. What reaches
+# the internet host is counted (and dropped) by nftables there. "2 workers" pins workers to CPUs 0
+# and 1 with RPS over both; on a 2-core machine the sender then shares CPU 0 with a worker, so that
+# row is a lower bound, not a scaling figure (see the note it prints).
+# Writes CSV rows: date,rev,payload,path,workers,round,tx_pps,rx_pps,loss_pct,cpu1_busy_pct (the
+# router core's busy share while sending: when both paths keep up with the sender, it says which
+# one does the work with less CPU).
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+cd "$root"
+source Scripts/lib.sh
+secs=5 rounds=3 payloads="18 512" out=Bench/results/live-throughput.csv
+while [ $# -gt 0 ]; do
+  case $1 in
+    -t) secs=$2; shift 2 ;;
+    -r) rounds=$2; shift 2 ;;
+    -s) payloads=$2; shift 2 ;;
+    -o) out=$2; shift 2 ;;
+    -h|--help) sed -n '2,17p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+done
+[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)" >&2; exit 1; }
+ensure_swift
+ensure_packages libpcap-dev libmnl-dev pkg-config iproute2 nftables ethtool util-linux
+swift build -c release --product lwaftr 2>&1 | tail -1
+bin=$root/.build/release/lwaftr
+work=$(mktemp -d)
+cleanup() { Scripts/lab/lab-kernel-aftr.sh down >/dev/null 2>&1 || true; Scripts/lab/lab-down.sh >/dev/null 2>&1 || true; rm -rf "$work"; }
+trap cleanup EXIT
+Scripts/lab/lab-down.sh >/dev/null 2>&1 || true
+Scripts/lab/lab-up.sh -n 1 | tail -n 1
+Scripts/lab/lab-lwaftr-conf.sh "$work/lwaftr.json" static >/dev/null
+mkdir -p "$(dirname "$out")"
+[ -f "$out" ] || echo "date,rev,payload,path,workers,round,tx_pps,rx_pps,loss_pct,cpu1_busy_pct" > "$out"
+rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+
+measure() {   # payload path workers round -- throughput.sh args...
+  local p=$1 path=$2 w=$3 r=$4; shift 4
+  local all line cpu1
+  all=$(Scripts/lab/throughput.sh -m direct -t "$secs" -s "$p" -f 16 --pin "$@")
+  line=$(head -n 1 <<<"$all")
+  cpu1=$(sed -n 's/^CPU_BUSY_CPU1=//p' <<<"$all")
+  local rx tx loss
+  rx=$(sed -n 's/.*rx_pps=\([0-9]*\).*/\1/p' <<<"$line")
+  tx=$(sed -n 's/.*tx_pps=\([0-9]*\).*/\1/p' <<<"$line")
+  loss=$(sed -n 's/.*loss=\([0-9.]*\)%.*/\1/p' <<<"$line")
+  echo "$now,$rev,$p,$path,$w,$r,$tx,$rx,$loss,${cpu1:-}" >> "$out"
+  echo "$rx" >> "$work/$path-$w-$p"
+  printf '  %-7s %d worker(s) payload %4d B round %d: tx %8d pps  rx %8d pps  loss %5s%%  cpu1 %5s%%\n' \
+    "$path" "$w" "$p" "$r" "$tx" "$rx" "$loss" "${cpu1:-?}"
+}
+
+median() { sort -n "$1" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+
+for p in $payloads; do
+  for r in $(seq 1 "$rounds"); do
+    Scripts/lab/lab-kernel-aftr.sh up >/dev/null
+    measure "$p" kernel 1 "$r" --rps 2
+    Scripts/lab/lab-kernel-aftr.sh down >/dev/null
+    measure "$p" lwaftr 1 "$r" --rps 2 --aftr "$bin run $work/lwaftr.json --io af-packet --external aftr4 --internal aftr6 --pin-cpu 1"
+    measure "$p" lwaftr 2 "$r" --rps 3 --aftr "$bin run $work/lwaftr.json --io af-packet --external aftr4 --internal aftr6 --workers 2 --pin-cpu 0"
+  done
+done
+
+echo "== medians (rx packets/s reaching the internet host)"
+for p in $payloads; do
+  k=$(median "$work/kernel-1-$p") o=$(median "$work/lwaftr-1-$p") t=$(median "$work/lwaftr-2-$p")
+  awk -v p="$p" -v k="$k" -v o="$o" -v t="$t" 'BEGIN {
+    printf "payload %4d B: kernel %8d pps | lwaftr 1 worker %8d pps (%.2fx kernel) | 2 workers %8d pps (%.2fx 1 worker)\n",
+      p, k, o, (k > 0 ? o / k : 0), t, (o > 0 ? t / o : 0) }'
+done
+echo "cores: $(nproc) (with 2 cores the 2-worker row shares CPU 0 with the sender; not a scaling figure)"
+echo "rows appended to $out"
