@@ -62,7 +62,7 @@ measure() {   # payload path workers round -- throughput.sh args...
     "$path" "$w" "$p" "$r" "$tx" "$rx" "$loss" "${cpu1:-?}"
 }
 
-median() { sort -n "$1" | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
+median() { sort -n "$1" | awk '{ a[NR] = $1 } END { print ((NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)) }'; }
 
 for p in $payloads; do
   for r in $(seq 1 "$rounds"); do

@@ -1,9 +1,6 @@
 import ArgumentParser
-import DHCPWire
+import DHCP4o6Server
 import LwAFTRCore
-#if canImport(Glibc)
-import Glibc
-#endif
 
 /// `dhcp4o6d lease`: a one-shot B4 agent. Obtains one shared-address lease for one softwire source
 /// over DHCPv4-over-DHCPv6 (RFC 7341 DHCPV4-QUERY/RESPONSE, unicast to the server; DISCOVER → OFFER →
@@ -32,9 +29,10 @@ struct LeaseCommand: ParsableCommand {
         let l = try parseListen(server)
         guard let serverAddress = IPv6Address(l.address) else { throw ValidationError("--server: IPv6 address wanted") }
         let cid = clientID ?? UInt32(truncatingIfNeeded: b4Address.lo)
-        let client = try UDPClient(server: serverAddress, port: UInt16(l.port))
-        defer { client.close() }
-        let agent = LeaseAgent(client: client, b4: b4Address, clientID: cid, timeout: timeout, attempts: attempts)
+        var agent = try B4LeaseClient(server: serverAddress, port: UInt16(l.port), b4: b4Address, clientID: cid)
+        defer { agent.close() }
+        agent.timeout = timeout
+        agent.attempts = attempts
         if release {
             guard let v4 = ipv4.flatMap(IPv4Address.init) else { throw ValidationError("--release needs --ipv4") }
             try agent.release(v4)
@@ -43,131 +41,10 @@ struct LeaseCommand: ParsableCommand {
         }
         let lease = try agent.obtain()
         var line = "ipv4=\(lease.ipv4) psid=\(lease.params.psid) psid_length=\(lease.params.psidLength) offset=\(lease.params.offset)"
-        let ranges = lease.params.portSet.ranges(of: lease.params.psid)
-        if ranges.count == 1, let r = ranges.first { line += " first=\(r.lowerBound) last=\(r.upperBound)" }
+        if let r = lease.contiguousPorts { line += " first=\(r.lowerBound) last=\(r.upperBound)" }
         line += " lease=\(lease.seconds)"
         if let br = lease.br { line += " br=\(br)" }
         print(line)
     }
 }
 
-/// What the server granted.
-struct GrantedLease {
-    var ipv4: IPv4Address
-    var params: PortParams
-    var seconds: UInt32
-    var br: IPv6Address?
-}
-
-/// The DHCP 4o6 client exchange for one B4 over a `UDPClient`.
-struct LeaseAgent {
-    let client: UDPClient
-    let b4: IPv6Address
-    let clientID: UInt32
-    let timeout: Double
-    let attempts: Int
-
-    var clientIDOption: DHCPv4Option {
-        let n = clientID
-        return DHCPv4Option(code: .clientID, data: [255, 0, 0, 0, 1, 0, 3, 0, 1, 0x02, 0xB4,
-                                                    UInt8(n >> 24), UInt8(n >> 16 & 255), UInt8(n >> 8 & 255), UInt8(n & 255)])
-    }
-
-    func obtain() throws -> GrantedLease {
-        let xid = UInt32(truncatingIfNeeded: clientID &* 2_654_435_761) | 1
-        let discover: [DHCPv4Option] = [.u8(.messageType, DHCPv4MessageType.discover.rawValue), clientIDOption,
-                                        DHCPv4Option(code: .parameterRequestList, data: [1, 51, 54, 159])]
-        let (offer, _) = try exchange(DHCPv4Message(op: 1, xid: xid, options: discover), want: .offer)
-        guard let params = try offer.portParams() else { throw LeaseError("OFFER without port parameters (option 159)") }
-        var request: [DHCPv4Option] = [.u8(.messageType, DHCPv4MessageType.request.rawValue), clientIDOption,
-                                       DHCPv4Option(code: .parameterRequestList, data: [1, 51, 54, 159]),
-                                       .u32(.requestedAddress, offer.yiaddr.value),
-                                       DHCPv4Option(code: .portParams, data: params.bytes),
-                                       DHCPv4Message.s46SourceAddressOption(b4)]
-        if let s = try offer.address(.serverID) { request.append(.u32(.serverID, s.value)) }
-        let (ack, response) = try exchange(DHCPv4Message(op: 1, xid: xid &+ 1, options: request), want: .ack)
-        guard let granted = try ack.portParams() else { throw LeaseError("ACK without port parameters (option 159)") }
-        let br = try response.options(.s46BR).first.map { try S46BR(optionData: $0.data).address }
-        return GrantedLease(ipv4: ack.yiaddr, params: granted, seconds: try ack.u32(.leaseTime) ?? 0, br: br)
-    }
-
-    func release(_ v4: IPv4Address) throws {
-        let o: [DHCPv4Option] = [.u8(.messageType, DHCPv4MessageType.release.rawValue), clientIDOption]
-        try client.send(try query(DHCPv4Message(op: 1, xid: clientID | 1, ciaddr: v4, options: o)))
-    }
-
-    func query(_ m4: DHCPv4Message) throws -> [UInt8] {
-        try DHCPv6Message(type: .dhcpv4Query, transactionID: DHCPv6Message.unicastFlag, options: [
-            try DHCPv6Option(OptionRequest([DHCPv6OptionCode.s46BR.rawValue])), try DHCPv6Option(DHCPv4MessageOption(m4)),
-        ]).encode()
-    }
-
-    /// Sends `m4` and waits for the matching DHCPv4 reply of type `want`, retransmitting.
-    func exchange(_ m4: DHCPv4Message, want: DHCPv4MessageType) throws -> (DHCPv4Message, DHCPv6Message) {
-        let bytes = try query(m4)
-        for _ in 0..<max(1, attempts) {
-            try client.send(bytes)
-            var deadline = timeout
-            while deadline > 0, let (reply, waited) = client.receive(timeout: deadline) {
-                deadline -= waited
-                guard let m6 = try? DHCPv6Message.decode(reply), m6.type == .dhcpv4Response,
-                      let r4 = try? m6.value(DHCPv4MessageOption.self)?.message, r4.xid == m4.xid else { continue }
-                if r4.messageType == .nak { throw LeaseError("server answered NAK") }
-                if r4.messageType == want { return (r4, m6) }
-            }
-        }
-        throw LeaseError("no \(want) from the server after \(attempts) attempts")
-    }
-}
-
-/// A lease exchange that failed.
-struct LeaseError: Error, CustomStringConvertible {
-    var description: String
-    init(_ d: String) { description = d }
-}
-
-/// A UDP/IPv6 socket that sends to the server and accepts replies from any address (a server bound
-/// to the wildcard answers from the address of the link it received on), one request at a time.
-final class UDPClient {
-    let fd: Int32
-    var server = sockaddr_in6()
-
-    init(server: IPv6Address, port: UInt16) throws {
-        fd = socket(AF_INET6, Int32(SOCK_DGRAM.rawValue), 0)
-        guard fd >= 0 else { throw LeaseError("socket: \(String(cString: strerror(errno)))") }
-        var sa = sockaddr_in6()
-        sa.sin6_family = sa_family_t(AF_INET6)
-        sa.sin6_port = port.bigEndian
-        withUnsafeMutableBytes(of: &sa.sin6_addr) { raw in
-            for i in 0..<8 { raw[i] = UInt8(truncatingIfNeeded: server.hi >> (56 - 8 * UInt64(i))) }
-            for i in 0..<8 { raw[8 + i] = UInt8(truncatingIfNeeded: server.lo >> (56 - 8 * UInt64(i))) }
-        }
-        self.server = sa
-    }
-
-    func send(_ bytes: [UInt8]) throws {
-        let n = bytes.withUnsafeBytes { b in
-            withUnsafePointer(to: &server) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                    sendto(fd, b.baseAddress, b.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in6>.size))
-                }
-            }
-        }
-        guard n == bytes.count else { throw LeaseError("send: \(String(cString: strerror(errno)))") }
-    }
-
-    /// One datagram, or nil after `timeout` seconds; also returns the seconds waited.
-    func receive(timeout: Double) -> ([UInt8], Double)? {
-        var p = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
-        var start = timespec(); clock_gettime(CLOCK_MONOTONIC, &start)
-        guard poll(&p, 1, Int32(max(1, timeout * 1000))) > 0 else { return nil }
-        var buf = [UInt8](repeating: 0, count: 4096)
-        let n = buf.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
-        var end = timespec(); clock_gettime(CLOCK_MONOTONIC, &end)
-        let waited = Double(end.tv_sec - start.tv_sec) + Double(end.tv_nsec - start.tv_nsec) / 1e9
-        guard n > 0 else { return ([], waited) }
-        return (Array(buf[0..<n]), waited)
-    }
-
-    func close() { Glibc.close(fd) }
-}
