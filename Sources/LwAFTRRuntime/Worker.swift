@@ -39,9 +39,10 @@ public struct Worker<External: PacketSource & PacketSink, Internal: PacketSource
         var lastPublish: UInt64 = 0
         var idleRounds = 0
         var lastProcess: UInt64 = 0
-        var generation = settings?.generation ?? 0
+        let cell = settings  // hoisted: one relaxed load per iteration, no reference counting in the loop
+        var generation = cell?.generation ?? 0
         while !stop.load(ordering: .relaxed) {
-            if let cell = settings, cell.generation != generation {
+            if let cell, cell.generation != generation {
                 let (s, g) = cell.read()
                 try? engine.update(settings: s)  // reload compiled the filters already; cannot fail
                 generation = g
