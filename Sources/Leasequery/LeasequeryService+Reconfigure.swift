@@ -1,5 +1,5 @@
 public import LwAFTRCore
-public import BindingTable
+import BindingTable
 import NIOCore
 
 /// Live reconfiguration for `lwaftr run`'s SIGHUP reload: the server list and the

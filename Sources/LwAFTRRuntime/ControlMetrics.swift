@@ -1,8 +1,8 @@
-public import Leasequery
+import Leasequery
 import PacketEngine
 import Prometheus
 import Synchronization
-public import Telemetry
+import Telemetry
 
 /// Mirrors monotonically growing values (sync counters, reload counts) into Prometheus
 /// counters: each sample adds the growth since the previous one.

@@ -1,7 +1,7 @@
 internal import Glibc
-public import Leasequery
+import Leasequery
 public import LwAFTRCore
-public import PacketEngine
+import PacketEngine
 internal import BindingTable
 internal import PacketIO
 internal import Logging

@@ -4,9 +4,9 @@ internal import Glibc
 public import Leasequery
 public import Logging
 public import LwAFTRCore
-public import PacketEngine
+import PacketEngine
 internal import PacketIO
-public import ServiceLifecycle
+import ServiceLifecycle
 import UnixSignals
 import Synchronization
 public import Telemetry

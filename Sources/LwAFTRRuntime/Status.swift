@@ -1,5 +1,5 @@
 import CShim
-public import Leasequery
+import Leasequery
 
 /// `GET /status`: the runtime's state as one JSON object (what `lwaftr bindings status` prints).
 ///
