@@ -138,7 +138,7 @@ public final class LwAFTRRuntime: @unchecked Sendable {
         services.append(.init(service: PacketPlaneService(runtime: self), serviceName: "packet-plane"))
         var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
                                                     logger: child("lwaftr.lifecycle"))
-        groupConfig.maximumGracefulShutdownDuration = .seconds(30)
+        groupConfig.maximumGracefulShutdownDuration = .seconds(15)  // below the unit's TimeoutStopSec=20
         let group = ServiceGroup(configuration: groupConfig)
         let early = state.withLock { s -> Bool in
             s.group = group
