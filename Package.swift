@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
     ],
     targets: [
         // C for kernel APIs Glibc does not expose (and CPU hints).
@@ -38,13 +39,21 @@ let package = Package(
         .target(name: "LwAFTRCheck", dependencies: ["LwAFTRCore", "BindingTable", "PacketEngine", "PacketIO", "CShim"], swiftSettings: strict),
         .target(
             name: "LwAFTRRuntime",
-            dependencies: ["LwAFTRCore", "BindingTable", "PacketEngine", "PacketIO", "Telemetry", "CShim"],
+            dependencies: [
+                "LwAFTRCore", "BindingTable", "PacketEngine", "PacketIO", "Telemetry", "CShim", "Leasequery", "DHCPWire",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ],
             swiftSettings: strict),
         .executableTarget(
             name: "lwaftr",
             dependencies: [
                 "LwAFTRCore", "BindingTable", "PacketEngine", "PacketIO", "LwAFTRCheck", "LwAFTRRuntime",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
             ],
             swiftSettings: strict),
 
@@ -104,6 +113,10 @@ let package = Package(
         .testTarget(name: "DHCP4o6ServerTests", dependencies: ["DHCP4o6Server", "DHCPWire", "TestSupport"]),
         .testTarget(name: "LeasequeryTests", dependencies: ["Leasequery", "DHCP4o6Server", "DHCPWire", "BindingTable", "TestSupport"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "PacketEngine"]),
+        .testTarget(name: "LwAFTRRuntimeTests",
+                    dependencies: ["LwAFTRRuntime", "LwAFTRCore", "BindingTable", "PacketEngine", "PacketIO", "Telemetry",
+                                   "Leasequery", "DHCP4o6Server", "DHCPWire", "TestSupport",
+                                   .product(name: "Logging", package: "swift-log")]),
         .testTarget(name: "ConformanceTests", dependencies: ["LwAFTRCheck", "PacketEngine", "LwAFTRCore"],
                     exclude: ["known-failures.tsv"]),
     ]

@@ -71,9 +71,13 @@ public struct LwAFTRConfig: Hashable, Sendable {
     public var external: InterfacePolicy
     public var `internal`: InterfacePolicy
     public var instances: [InstanceConfig]
+    /// The leasequery requestor (native JSON only); nil = static softwires only.
+    public var leasequery: LeasequeryConfig?
 
     public init(softwires: [Softwire] = [], external: InterfacePolicy = .externalDefault,
-                internal: InterfacePolicy = .internalDefault, instances: [InstanceConfig] = []) {
+                internal: InterfacePolicy = .internalDefault, instances: [InstanceConfig] = [],
+                leasequery: LeasequeryConfig? = nil) {
+        self.leasequery = leasequery
         self.softwires = softwires
         self.external = external
         self.internal = `internal`

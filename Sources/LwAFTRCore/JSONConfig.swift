@@ -19,6 +19,13 @@
 ///   ]
 /// }
 /// ```
+/// An optional `"leasequery"` section configures the requestor (see `JSONMapper.leasequery`):
+/// `{"servers": [{"address": "2001:db8:0:c::2", "port": 547, "tls": {"ca": "ca.pem", "certificate": "c.pem",
+/// "private_key": "k.pem", "verify_hostname": true, "server_name": "x"}}], "br_address": "…",
+/// "requestor_duid": "hex", "snapshot": "/var/lib/lwaftr/bindings.snap", "snapshot_interval": 60,
+/// "catch_up_on_start": false, "timers": {"connect": 10, "active_receive": 120, "bulk_data": 300,
+/// "reconnect_min": 60, "reconnect_max": 600}}`.
+///
 /// Every key is optional except softwire `ipv4`/`b4` (and `psid` when `psid_length` > 0) and
 /// instance `device`, `ip`, `mac`, `next_hop`. `br` defaults to the first instance's internal `ip`;
 /// `queue` defaults to 0. Unknown keys are errors; errors name the line and a path such as
@@ -50,8 +57,9 @@ public enum JSONConfig {
                 + "      \"external\": \(sideJSON(inst.external, ip: inst.external.ipv4?.description)),\n"
                 + "      \"internal\": \(sideJSON(inst.internal, ip: inst.internal.ipv6?.description))\n    }"
         }
-        out += config.instances.isEmpty ? "]\n}\n" : "\n  ]\n}\n"
-        return out
+        out += config.instances.isEmpty ? "]" : "\n  ]"
+        if let lq = config.leasequery { out += ",\n  \"leasequery\": " + leasequeryJSON(lq) }
+        return out + "\n}\n"
     }
 
     private static func policyJSON(_ p: InterfacePolicy, isInternal: Bool) -> String {
@@ -134,38 +142,38 @@ struct JSONObject {
 struct JSONMapper {
     let check: ConfigChecker
 
-    private func object(_ n: JSONNode, _ keys: Set<String>) throws(ConfigError) -> JSONObject {
+    func object(_ n: JSONNode, _ keys: Set<String>) throws(ConfigError) -> JSONObject {
         try JSONObject(n, keys, check)
     }
 
-    private func required(_ o: JSONObject, _ key: String) throws(ConfigError) -> JSONNode {
+    func required(_ o: JSONObject, _ key: String) throws(ConfigError) -> JSONNode {
         guard let n = o[key] else { throw check.error(o.missingLoc(key), "missing required key '\(key)'") }
         return n
     }
 
-    private func string(_ n: JSONNode) throws(ConfigError) -> String {
+    func string(_ n: JSONNode) throws(ConfigError) -> String {
         guard case .string(let s) = n.value else { throw check.error(n.loc, "expected a string") }
         return s
     }
 
-    private func int(_ n: JSONNode, _ range: ClosedRange<Int>) throws(ConfigError) -> Int {
+    func int(_ n: JSONNode, _ range: ClosedRange<Int>) throws(ConfigError) -> Int {
         guard case .number(let text) = n.value else { throw check.error(n.loc, "expected an integer") }
         return try check.integer(text, range, n.loc)
     }
 
-    private func bool(_ n: JSONNode) throws(ConfigError) -> Bool {
+    func bool(_ n: JSONNode) throws(ConfigError) -> Bool {
         guard case .bool(let b) = n.value else { throw check.error(n.loc, "expected true or false") }
         return b
     }
 
-    private func array(_ n: JSONNode?) throws(ConfigError) -> [JSONNode] {
+    func array(_ n: JSONNode?) throws(ConfigError) -> [JSONNode] {
         guard let n else { return [] }
         guard case .array(let items) = n.value else { throw check.error(n.loc, "expected an array") }
         return items
     }
 
     func map(_ root: JSONNode) throws(ConfigError) -> LwAFTRConfig {
-        let top = try object(root, ["softwires", "external", "internal", "instances"])
+        let top = try object(root, ["softwires", "external", "internal", "instances", "leasequery"])
         var config = LwAFTRConfig()
         if let n = top["external"] { config.external = try policy(n, isInternal: false) }
         if let n = top["internal"] { config.internal = try policy(n, isInternal: true) }
@@ -183,6 +191,13 @@ struct JSONMapper {
         var drafts: [SoftwireDraft] = []
         for n in try array(top["softwires"]) { drafts.append(try softwire(n)) }
         config.softwires = try check.softwires(drafts, defaultBR: config.instances.first?.internal.ipv6)
+        if let n = top["leasequery"] {
+            config.leasequery = try leasequery(n)
+            if config.leasequeryBRAddress == nil {
+                throw check.error(ConfigLoc(line: n.line, parent: n.path, leaf: ".br_address"),
+                                  "missing br_address (no instance internal ip or softwire br to default to)")
+            }
+        }
         return config
     }
 

@@ -9,9 +9,13 @@ public struct RunOptions: Sendable {
         case tun
         /// AF_PACKET rings on two Ethernet interfaces the lwAFTR owns; PACKET_FANOUT per worker.
         case afPacket = "af-packet"
+        /// No data plane: the control lane (leasequery, reload) and metrics only.
+        case none
     }
 
     public var workers = 1
+    /// Network namespace (a name under /run/netns) to open the devices in; nil = the current one.
+    public var namespace: String? = nil
     public var io: IOMode = .tun
     /// TUN device names (tun mode) or interface names (af-packet mode), per side.
     public var externalDevice = "lwaftr4"
@@ -20,13 +24,16 @@ public struct RunOptions: Sendable {
     /// the br-addresses.
     public var ipv4Routes: [(IPv4Address, Int)] = []
     public var ipv6Routes: [(IPv6Address, Int)] = []
-    /// Address to put on the IPv6 TUN device (lets the kernel answer NDP for the br-address on its
-    /// access interface when it is configured there instead).
     public var mtu4: Int? = nil
     public var mtu6: Int? = nil
-    /// `host:port` for the Prometheus endpoint, or nil.
+    /// `host:port` for the Prometheus endpoint (and `/status`), or nil.
     public var metricsListen: (host: String, port: Int)? = nil
-    /// Binding-table snapshot loaded at start and written at shutdown.
+    /// Configuration file re-read on reload (SIGHUP); nil = reload unavailable.
+    public var configPath: String? = nil
+    /// Leasequery servers added to the configuration's (`--leasequery`, repeatable).
+    public var extraLeasequeryServers: [LeasequeryServerConfig] = []
+    /// Binding-table snapshot (`--snapshot`): overrides `leasequery.snapshot`; without leasequery
+    /// it is loaded at start and written at shutdown.
     public var snapshotPath: String? = nil
     /// Stop after this many seconds (tests, benchmarks); nil runs until SIGTERM/SIGINT.
     public var duration: Double? = nil
@@ -38,4 +45,18 @@ public struct RunOptions: Sendable {
     public var batch = 64
 
     public init() {}
+
+    /// `config` with the command-line additions applied (servers appended, snapshot overridden).
+    public func effective(_ config: LwAFTRConfig) -> LwAFTRConfig {
+        var c = config
+        if !extraLeasequeryServers.isEmpty {
+            var lq = c.leasequery ?? LeasequeryConfig()
+            for s in extraLeasequeryServers where !lq.servers.contains(where: { $0.description == s.description }) {
+                lq.servers.append(s)
+            }
+            c.leasequery = lq
+        }
+        if let p = snapshotPath, c.leasequery != nil { c.leasequery?.snapshot = p }
+        return c
+    }
 }

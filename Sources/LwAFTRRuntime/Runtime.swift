@@ -1,9 +1,13 @@
 public import BindingTable
 internal import CShim
 internal import Glibc
+public import Leasequery
+public import Logging
 public import LwAFTRCore
-public import PacketEngine
+import PacketEngine
 internal import PacketIO
+import ServiceLifecycle
+import UnixSignals
 import Synchronization
 public import Telemetry
 
@@ -12,125 +16,205 @@ public struct RunSummary: Sendable {
     public var seconds: Double
     public var received: UInt64
     public var counters: [String: UInt64]
+    /// The requestor's final state, when leasequery ran.
+    public var leasequery: SyncStatus?
 }
 
-/// `lwaftr run`: sets up the devices, starts one pinned worker thread per queue, serves metrics,
-/// and stops cleanly on SIGTERM/SIGINT (or after `duration`).
+/// `lwaftr run`: opens the devices, starts the leasequery requestor and the metrics server, then
+/// runs a ServiceGroup (packet plane, control lane, metrics, reload) until SIGTERM/SIGINT (or
+/// `duration`). SIGHUP reloads the configuration file (see `reload()`).
+///
+/// Shutdown order (reverse of start): packet workers stop first, then reload and metrics, then
+/// the requestor (snapshot + T_last written).
 public final class LwAFTRRuntime: @unchecked Sendable {
-    public let config: LwAFTRConfig
     public let options: RunOptions
     public let table: BindingTable
     public let board: CounterBoard
+    /// Engine settings the workers follow (published by reload).
+    public let settings: SettingsCell
+    public let exporter: MetricsExporter
+    public let logger: Logger
+    let state: Mutex<RuntimeState>
     let stop = Atomic<Bool>(false)
     let received = Atomic<UInt64>(0)
+    let running = Atomic<Bool>(false)
+    let reloadCount = Atomic<Int>(0)
+    let reloadFailureCount = Atomic<Int>(0)
+    let started = cshim_monotonic_ns()
+    let mirror: CounterMirror
+    /// Set up by `prepare()`, consumed by the packet-plane service (one thread each).
+    var starters: [() -> OSThread] = []
+    var tunLinks: (external: Int32, internal: Int32)?
+    var metricsServer: MetricsServer?
 
-    public init(config: LwAFTRConfig, options: RunOptions, table: BindingTable) {
-        self.config = config
-        self.options = options
-        self.table = table
-        board = CounterBoard(workers: options.workers)
+    struct RuntimeState {
+        var config: LwAFTRConfig
+        var leasequery: LeasequeryService?
+        var group: ServiceGroup?
+        var lastReloadError: String?
+        var reloading = false
+        var shutdownRequested = false
     }
 
-    /// Asks the workers to stop (from any thread).
-    public func requestStop() { stop.store(true, ordering: .relaxed) }
+    /// Builds the table from the configuration's softwires (with `options` applied to it).
+    public init(config: LwAFTRConfig, options: RunOptions, logger: Logger = Logger(label: "lwaftr")) throws {
+        let config = options.effective(config)
+        self.options = options
+        self.logger = logger
+        table = try BindingTable(softwires: config.softwires)
+        board = CounterBoard(workers: options.io == .none ? 1 : options.workers)
+        let engineSettings = EngineSettings(config: config)
+        try Self.validateFilters(engineSettings)
+        settings = SettingsCell(engineSettings)
+        exporter = MetricsExporter(board: board)
+        mirror = CounterMirror(exporter: exporter)
+        state = Mutex(RuntimeState(config: config))
+        exporter.onScrape { [weak self] in self?.sampleControlMetrics() }
+    }
 
-    /// Runs until stopped; returns the summary. Throws when devices cannot be set up.
-    public func run(log: @escaping @Sendable (String) -> Void) throws -> RunSummary {
-        let waitSignal = blockTerminationSignals()
-        let start = cshim_monotonic_ns()
-        var metrics: MetricsServer?
+    /// The configuration in force (after the last successful reload).
+    public var config: LwAFTRConfig { state.withLock { $0.config } }
+
+    /// The leasequery requestor, when configured and started.
+    public var leasequery: LeasequeryService? { state.withLock { $0.leasequery } }
+
+    /// The bound metrics port (after `prepare`), or nil.
+    public var metricsPort: Int? { metricsServer?.port }
+
+    /// True once the packet plane (workers, or none) runs and until shutdown begins.
+    public var isRunning: Bool { running.load(ordering: .acquiring) }
+
+    public var reloads: Int { reloadCount.load(ordering: .relaxed) }
+    public var reloadFailures: Int { reloadFailureCount.load(ordering: .relaxed) }
+
+    // MARK: - start
+
+    /// Starts the control lane (snapshot, requestor), binds the metrics server and opens the
+    /// devices. Errors here stop `lwaftr run` before anything forwards.
+    public func prepare() async throws {
+        let config = self.config
+        if let lq = LeasequeryMapping.configuration(for: config) {
+            let svc = try await LeasequeryService.start(configuration: lq, table: table,
+                                                        logger: child("lwaftr.leasequery"), existing: .keep)
+            // A loaded snapshot is adopted as "unclaimed"; the configuration's softwires stay static.
+            _ = try await svc.updateStaticSoftwires(from: [], to: config.softwires)
+            state.withLock { $0.leasequery = svc }
+        } else if let path = options.snapshotPath, fileExists(path) {
+            let n = try table.loadSnapshot(path: path)
+            for s in config.softwires { _ = try? table.insert(s) }
+            logger.info("binding-table snapshot loaded", metadata: ["path": "\(path)", "softwires": "\(n)"])
+        }
         if let m = options.metricsListen {
-            let exporter = MetricsExporter(board: board)
-            let table = self.table
-            let softwires = exporter.gauge("lwaftr_binding_table_softwires")
-            exporter.onScrape { softwires.set(Double(table.count)) }
-            metrics = try MetricsServer.start(host: m.host, port: m.port, exporter: exporter)
-            log("metrics on http://\(m.host):\(metrics?.port ?? m.port)/metrics")
+            metricsServer = try await MetricsServer(host: m.host, port: m.port, exporter: exporter,
+                                                    status: { [weak self] text in (text ? self?.statusText() : self?.statusJSON()) ?? "{}" })
+            logger.info("metrics listening", metadata: ["url": "http://\(m.host):\(metricsServer?.port ?? m.port)/metrics"])
         }
-        defer { try? metrics?.closeSync() }
-
-        let threads: [OSThread]
-        switch options.io {
-        case .tun: threads = try startTunWorkers()
-        case .afPacket: threads = try startPacketRingWorkers()
-        }
-        log("\(options.workers) worker(s) running on \(options.io.rawValue) \(options.externalDevice)/\(options.internalDevice), \(table.count) softwires")
-
-        // A watcher thread turns signals into a stop request.
-        let watcher = OSThread.start { [self] in
-            while !stop.load(ordering: .relaxed) {
-                let sig = waitSignal()
-                if sig == SIGUSR1 { continue }
-                if sig == SIGHUP {
-                    log("SIGHUP: configuration reload is not supported yet; ignoring")
-                    continue
-                }
-                log("signal \(sig): stopping")
-                requestStop()
+        let open: @Sendable () throws -> Void = { [self] in
+            switch options.io {
+            case .tun: try prepareTunWorkers()
+            case .afPacket: try preparePacketRingWorkers()
+            case .none: break
             }
         }
-        if let d = options.duration {
-            let end = start &+ UInt64(d * 1e9)
-            while !stop.load(ordering: .relaxed) && cshim_monotonic_ns() < end { usleep(20_000) }
-            requestStop()
-        } else {
-            while !stop.load(ordering: .relaxed) { usleep(50_000) }
+        if let ns = options.namespace { try NetworkNamespace.run(named: ns, open) } else { try open() }
+    }
+
+    /// Runs `prepare()` and the service group until shutdown; returns the summary.
+    public func run() async throws -> RunSummary {
+        do { try await prepare() } catch {
+            await stopControlLane()
+            try? await metricsServer?.close()
+            throw error
         }
-        for t in threads { t.join() }
-        pthread_kill_watcher(watcher)
-        return RunSummary(seconds: Double(cshim_monotonic_ns() &- start) / 1e9,
-                          received: received.load(ordering: .relaxed), counters: board.nonZeroTotals())
+        var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: ControlLaneService(runtime: self), serviceName: "control-lane"),
+            .init(service: MetricsService(runtime: self), serviceName: "metrics"),
+            .init(service: ReloadService(runtime: self), serviceName: "reload"),
+        ]
+        if let d = options.duration {
+            services.append(.init(service: DurationService(seconds: d), successTerminationBehavior: .gracefullyShutdownGroup,
+                                  serviceName: "duration"))
+        }
+        services.append(.init(service: PacketPlaneService(runtime: self), serviceName: "packet-plane"))
+        var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+                                                    logger: child("lwaftr.lifecycle"))
+        groupConfig.maximumGracefulShutdownDuration = .seconds(15)  // below the unit's TimeoutStopSec=20
+        let group = ServiceGroup(configuration: groupConfig)
+        let early = state.withLock { s -> Bool in
+            s.group = group
+            return s.shutdownRequested
+        }
+        if early { await group.triggerGracefulShutdown() }
+        try await group.run()
+        let lq = lastLeasequeryStatus.withLock { $0 }
+        return RunSummary(seconds: Double(cshim_monotonic_ns() &- started) / 1e9,
+                          received: received.load(ordering: .relaxed), counters: board.nonZeroTotals(), leasequery: lq)
     }
 
-    /// Wakes the signal watcher so it can exit (it re-checks `stop` after any signal).
-    private func pthread_kill_watcher(_ t: OSThread) {
-        kill(getpid(), SIGUSR1)
-        t.join()
+    /// Starts a graceful shutdown (what SIGTERM does), from any thread.
+    public func requestShutdown() async {
+        let group = state.withLock { s -> ServiceGroup? in
+            s.shutdownRequested = true
+            return s.group
+        }
+        await group?.triggerGracefulShutdown()
     }
 
-    func makeEngine(worker: Int) throws -> LwAFTREngine {
-        try LwAFTREngine(settings: EngineSettings(config: config), table: table,
-                         pool: PacketPool(capacity: max(1024, options.batch * 32)), batchCapacity: options.batch)
+    /// The runtime's logger tagged with a component (`lwaftr.leasequery` → `component=leasequery`).
+    func child(_ label: String) -> Logger {
+        var l = logger
+        l[metadataKey: "component"] = "\(label.split(separator: ".").last ?? "")"
+        return l
+    }
+
+    // MARK: - packet plane
+
+    func makeEngine() throws -> LwAFTREngine {
+        let (s, _) = settings.read()
+        return try LwAFTREngine(settings: s, table: table, pool: PacketPool(capacity: max(1024, options.batch * 32)),
+                                batchCapacity: options.batch)
     }
 
     private func pin(_ worker: Int) {
         if let base = options.pinBaseCPU { _ = cshim_pin_thread(Int32(base + worker)) }
     }
 
-    private func startTunWorkers() throws -> [OSThread] {
+    private func prepareTunWorkers() throws {
         let opts = TunDevice.Options(multiQueue: true)
         // Queue 0 of each device is opened here so the links exist before they are configured.
         let ext0 = try TunDevice(name: options.externalDevice, options: opts)
         let int0 = try TunDevice(name: options.internalDevice, options: opts)
         let nl = try Netlink()
         let ext = try nl.interfaceIndex(named: ext0.name), int = try nl.interfaceIndex(named: int0.name)
+        let config = self.config
         try nl.setMTU(ext, options.mtu4 ?? config.external.mtu)
         try nl.setMTU(int, options.mtu6 ?? config.internal.mtu)
         try nl.setLink(ext, up: true)
         try nl.setLink(int, up: true)
         for (p, len) in options.ipv4Routes { try nl.addRoute(to: p, prefixLength: len, interface: ext) }
         for (p, len) in options.ipv6Routes { try nl.addRoute(to: p, prefixLength: len, interface: int) }
-        var threads: [OSThread] = []
+        tunLinks = (ext, int)
         for w in 0..<options.workers {
-            let engine = UncheckedBox(try makeEngine(worker: w))
+            let engine = UncheckedBox(try makeEngine())
             let e: TunDevice = w == 0 ? ext0 : try TunDevice(name: options.externalDevice, options: opts)
             let i: TunDevice = w == 0 ? int0 : try TunDevice(name: options.internalDevice, options: opts)
             let devices = UncheckedBox((e, i))
-            threads.append(OSThread.start { [self] in
-                pin(w)
-                let worker = Worker(index: w, engine: engine.value, external: devices.value.0, internal: devices.value.1,
-                                    board: board, batch: options.batch, busyPoll: options.busyPoll)
-                received.add(worker.run(stop: stop), ordering: .relaxed)
-            })
+            starters.append { [self] in
+                OSThread.start { [self] in
+                    blockAllSignalsInThisThread()
+                    pin(w)
+                    let worker = Worker(index: w, engine: engine.value, external: devices.value.0, internal: devices.value.1,
+                                        board: board, batch: options.batch, busyPoll: options.busyPoll, settings: settings)
+                    received.add(worker.run(stop: stop), ordering: .relaxed)
+                }
+            }
         }
-        return threads
     }
 
-    private func startPacketRingWorkers() throws -> [OSThread] {
-        var threads: [OSThread] = []
+    private func preparePacketRingWorkers() throws {
         let group = UInt16(truncatingIfNeeded: getpid())
         for w in 0..<options.workers {
-            let engine = UncheckedBox(try makeEngine(worker: w))
+            let engine = UncheckedBox(try makeEngine())
             var o4 = PacketRing.Options(), o6 = PacketRing.Options()
             if options.workers > 1 {
                 o4.fanout = PacketRing.Fanout(group: group)
@@ -138,15 +222,83 @@ public final class LwAFTRRuntime: @unchecked Sendable {
             }
             let devices = UncheckedBox((try PacketRing(interface: options.externalDevice, options: o4),
                                         try PacketRing(interface: options.internalDevice, options: o6)))
-            threads.append(OSThread.start { [self] in
-                pin(w)
-                let worker = Worker(index: w, engine: engine.value, external: devices.value.0, internal: devices.value.1,
-                                    board: board, batch: options.batch, busyPoll: options.busyPoll)
-                received.add(worker.run(stop: stop), ordering: .relaxed)
-            })
+            starters.append { [self] in
+                OSThread.start { [self] in
+                    blockAllSignalsInThisThread()
+                    pin(w)
+                    let worker = Worker(index: w, engine: engine.value, external: devices.value.0, internal: devices.value.1,
+                                        board: board, batch: options.batch, busyPoll: options.busyPoll, settings: settings)
+                    received.add(worker.run(stop: stop), ordering: .relaxed)
+                }
+            }
         }
-        return threads
     }
+
+    /// Packet-plane service body: starts the workers, waits for shutdown, stops and joins them.
+    func runPacketPlane() async {
+        let threads = starters.map { $0() }
+        starters = []
+        if options.io == .none {
+            logger.info("no data plane (--io none): control lane and metrics only", metadata: ["softwires": "\(table.count)"])
+        } else {
+            logger.info("packet plane running", metadata: [
+                "workers": "\(threads.count)", "io": "\(options.io.rawValue)",
+                "devices": "\(options.externalDevice)/\(options.internalDevice)", "softwires": "\(table.count)"])
+        }
+        running.store(true, ordering: .releasing)
+        try? await gracefulShutdown()
+        running.store(false, ordering: .releasing)
+        stop.store(true, ordering: .relaxed)
+        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+            let box = UncheckedBox(threads)
+            _ = OSThread.start {
+                for t in box.value { t.join() }
+                c.resume()
+            }
+        }
+        if !threads.isEmpty {
+            logger.info("packet plane stopped", metadata: ["frames": "\(received.load(ordering: .relaxed))"])
+        }
+    }
+
+    /// Control-lane service shutdown: stops the requestor (snapshot + T_last), or writes the
+    /// `--snapshot` file when there is no requestor.
+    func stopControlLane() async {
+        let svc = state.withLock { s -> LeasequeryService? in
+            defer { s.leasequery = nil }
+            return s.leasequery
+        }
+        if let svc {
+            await svc.stop()
+            lastLeasequeryStatus.withLock { $0 = svc.currentStatus }
+        } else if let path = options.snapshotPath {
+            do {
+                try table.saveSnapshot(to: path)
+                logger.info("binding-table snapshot written", metadata: ["path": "\(path)", "softwires": "\(table.count)"])
+            } catch {
+                logger.error("binding-table snapshot not written", metadata: ["path": "\(path)", "error": "\(error)"])
+            }
+        }
+    }
+
+    let lastLeasequeryStatus = Mutex<SyncStatus?>(nil)
+    /// Servers seen by the last metrics sample.
+    let knownServers = Mutex<Set<String>>([])
+
+    func closeMetrics() async {
+        try? await metricsServer?.close()
+    }
+
+    static func validateFilters(_ s: EngineSettings) throws(FilterError) {
+        for f in [s.extIngressFilter, s.extEgressFilter, s.intIngressFilter, s.intEgressFilter] {
+            if let f { _ = try PacketFilter(f) }
+        }
+    }
+}
+
+func fileExists(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0
 }
 
 /// Moves a non-Sendable value into a thread that becomes its only user.

@@ -25,20 +25,23 @@ final class OSThread: @unchecked Sendable {
     func join() { pthread_join(handle, nil) }
 }
 
-/// Blocks SIGINT/SIGTERM/SIGHUP (and SIGUSR1, used internally) in the calling thread (call before starting any thread so every
-/// thread inherits the mask) and returns a function that waits for one of them.
-func blockTerminationSignals() -> () -> Int32 {
+/// Blocks every blockable signal in the calling thread: packet workers never run a handler
+/// and never take a signal meant for the process.
+func blockAllSignalsInThisThread() {
+    var set = sigset_t()
+    sigfillset(&set)
+    pthread_sigmask(SIG_BLOCK, &set, nil)
+}
+
+/// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and every thread it starts later.
+/// `lwaftr run` calls it first thing: the signals then stay pending for the process until the
+/// service lifecycle's signal sources (signalfd on Linux) consume them, so no thread, NIO's or
+/// a worker's, is ever interrupted by them.
+public func blockControlSignals() {
     var set = sigset_t()
     sigemptyset(&set)
     sigaddset(&set, SIGINT)
     sigaddset(&set, SIGTERM)
     sigaddset(&set, SIGHUP)
-    sigaddset(&set, SIGUSR1)  // internal wake-up of the signal watcher
     pthread_sigmask(SIG_BLOCK, &set, nil)
-    return {
-        var s = set
-        var sig: Int32 = 0
-        sigwait(&s, &sig)
-        return sig
-    }
 }

@@ -7,6 +7,7 @@ public import Telemetry
 
 /// One packet worker: receives from both sides, runs the engine, transmits, publishes its counters
 /// every ~100 ms. Generic over the device types so the loop is specialised (no existentials).
+/// Between batches it adopts new engine settings when a reload published them.
 public struct Worker<External: PacketSource & PacketSink, Internal: PacketSource & PacketSink> {
     public let index: Int
     public let engine: LwAFTREngine
@@ -15,9 +16,10 @@ public struct Worker<External: PacketSource & PacketSink, Internal: PacketSource
     public let board: CounterBoard
     public let batch: Int
     public let busyPoll: Bool
+    public let settings: SettingsCell?
 
     public init(index: Int, engine: LwAFTREngine, external: External, internal: Internal, board: CounterBoard,
-                batch: Int, busyPoll: Bool) {
+                batch: Int, busyPoll: Bool, settings: SettingsCell? = nil) {
         self.index = index
         self.engine = engine
         self.external = external
@@ -25,6 +27,7 @@ public struct Worker<External: PacketSource & PacketSink, Internal: PacketSource
         self.board = board
         self.batch = batch
         self.busyPoll = busyPoll
+        self.settings = settings
     }
 
     /// Runs until `stop` becomes true. Returns the number of frames received.
@@ -36,7 +39,14 @@ public struct Worker<External: PacketSource & PacketSink, Internal: PacketSource
         var lastPublish: UInt64 = 0
         var idleRounds = 0
         var lastProcess: UInt64 = 0
+        let cell = settings  // hoisted: one relaxed load per iteration, no reference counting in the loop
+        var generation = cell?.generation ?? 0
         while !stop.load(ordering: .relaxed) {
+            if let cell, cell.generation != generation {
+                let (s, g) = cell.read()
+                try? engine.update(settings: s)  // reload compiled the filters already; cannot fail
+                generation = g
+            }
             let n6 = `internal`.receive(into: &in6, pool: pool, max: batch)
             let n4 = external.receive(into: &in4, pool: pool, max: batch)
             let now = cshim_monotonic_ns()

@@ -40,10 +40,10 @@ public final class LwAFTREngine {
 
     @usableFromInline let reassembler4: Reassembler
     @usableFromInline let reassembler6: Reassembler
-    @usableFromInline let extIngressFilter: PacketFilter?
-    @usableFromInline let extEgressFilter: PacketFilter?
-    @usableFromInline let intIngressFilter: PacketFilter?
-    @usableFromInline let intEgressFilter: PacketFilter?
+    @usableFromInline var extIngressFilter: PacketFilter?
+    @usableFromInline var extEgressFilter: PacketFilter?
+    @usableFromInline var intIngressFilter: PacketFilter?
+    @usableFromInline var intEgressFilter: PacketFilter?
 
     /// Scratch for batched lookups (keys and results of one input batch).
     @usableFromInline let scratchCapacity: Int

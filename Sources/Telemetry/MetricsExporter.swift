@@ -5,7 +5,9 @@ import Synchronization
 /// Exposes the lwAFTR's state as Prometheus metrics.
 ///
 /// Packet counters come from a `CounterBoard`: each `-packets`/`-bytes` counter becomes
-/// `lwaftr_<name>_total{worker="N"}` (Snabb names with `-` → `_`). Control-lane values (table size,
+/// `lwaftr_<name>_total{worker="N"}` (Snabb names with `-` → `_`), its sum over all workers
+/// `lwaftr_all_<name>_total`, and every `drop-…-packets` counter also feeds
+/// `lwaftr_dropped_packets_total{reason="…"}` (reason = the name between `drop-` and `-packets`). Control-lane values (table size,
 /// sync state per server, last update age, records applied/rejected, reconnects) are gauges and
 /// counters set through `gauge(_:labels:)` / `counter(_:labels:)`. `refresh()` folds the board into
 /// the registry; the HTTP handler calls it before every scrape.
@@ -13,6 +15,9 @@ public final class MetricsExporter: Sendable {
     public let registry: PrometheusCollectorRegistry
     let board: CounterBoard?
     let workerCounters: [[Prometheus.Counter]]
+    let totalCounters: [Prometheus.Counter]
+    /// Per counter index: the drop-reason counter it feeds, if it is a `drop-…-packets` counter.
+    let dropCounters: [Prometheus.Counter?]
     let lastSeen: Mutex<[UInt64]>
     /// Extra work to run before a scrape (e.g. sampling table size).
     let beforeScrape: Mutex<[@Sendable () -> Void]>
@@ -30,6 +35,12 @@ public final class MetricsExporter: Sendable {
             }
         }
         workerCounters = rows
+        let names = PacketEngine.Counter.names
+        totalCounters = board == nil ? [] : names.map { registry.makeCounter(name: Self.totalMetricName($0)) }
+        dropCounters = board == nil ? [] : names.map { n in
+            guard let reason = Self.dropReason(n) else { return nil }
+            return registry.makeCounter(name: "lwaftr_dropped_packets_total", labels: [("reason", reason)])
+        }
         lastSeen = Mutex([UInt64](repeating: 0, count: rows.count * PacketEngine.Counter.count))
         beforeScrape = Mutex([])
     }
@@ -37,6 +48,17 @@ public final class MetricsExporter: Sendable {
     /// `in-ipv4-packets` → `lwaftr_in_ipv4_packets_total`.
     public static func metricName(_ snabbName: String) -> String {
         "lwaftr_" + String(snabbName.map { $0 == "-" ? "_" : $0 }) + "_total"
+    }
+
+    /// `in-ipv4-packets` → `lwaftr_all_in_ipv4_packets_total` (sum over workers).
+    public static func totalMetricName(_ snabbName: String) -> String {
+        "lwaftr_all_" + String(snabbName.map { $0 == "-" ? "_" : $0 }) + "_total"
+    }
+
+    /// `drop-no-dest-softwire-ipv4-packets` → `no-dest-softwire-ipv4`; nil for other counters.
+    public static func dropReason(_ snabbName: String) -> String? {
+        guard snabbName.hasPrefix("drop-"), snabbName.hasSuffix("-packets") else { return nil }
+        return String(snabbName.dropFirst(5).dropLast(8))
     }
 
     /// Registers work to run before each scrape.
@@ -64,7 +86,10 @@ public final class MetricsExporter: Sendable {
                     let v = board.value(PacketEngine.Counter(index: i), worker: w)
                     let k = w * PacketEngine.Counter.count + i
                     if v > seen[k] {
-                        workerCounters[w][i].increment(by: Int64(v - seen[k]))
+                        let delta = Int64(v - seen[k])
+                        workerCounters[w][i].increment(by: delta)
+                        totalCounters[i].increment(by: delta)
+                        dropCounters[i]?.increment(by: delta)
                         seen[k] = v
                     }
                 }

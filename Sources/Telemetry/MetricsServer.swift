@@ -2,17 +2,20 @@ public import NIOCore
 import NIOHTTP1
 public import NIOPosix
 
-/// A small HTTP/1.1 server answering `GET /metrics` with the Prometheus exposition text
-/// (and `GET /healthz` with `ok`); everything else gets 404.
+/// A small HTTP/1.1 server answering `GET /metrics` with the Prometheus exposition text,
+/// `GET /healthz` with `ok` and, when given a status source, `GET /status` with its JSON
+/// (`GET /status?format=text`: its human-readable form);
+/// everything else gets 404.
 public final class MetricsServer: Sendable {
     let channel: any Channel
     /// The port actually bound (useful when asked for port 0).
     public let port: Int
 
     /// Binds `host:port` on `group` and starts answering.
-    public init(host: String, port: Int, exporter: MetricsExporter,
+    public init(host: String, port: Int, exporter: MetricsExporter, status: (@Sendable (_ text: Bool) -> String)? = nil,
                 group: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton) async throws {
-        channel = try await Self.bootstrap(group: group, exporter: exporter).bind(host: host, port: port).get()
+        channel = try await Self.bootstrap(group: group, exporter: exporter, status: status)
+            .bind(host: host, port: port).get()
         self.port = channel.localAddress?.port ?? port
     }
 
@@ -31,8 +34,12 @@ final class MetricsHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
     let exporter: MetricsExporter
+    let status: (@Sendable (_ text: Bool) -> String)?
 
-    init(exporter: MetricsExporter) { self.exporter = exporter }
+    init(exporter: MetricsExporter, status: (@Sendable (_ text: Bool) -> String)?) {
+        self.exporter = exporter
+        self.status = status
+    }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(let head) = unwrapInboundIn(data) else { return }
@@ -40,6 +47,9 @@ final class MetricsHandler: ChannelInboundHandler, Sendable {
         switch (head.method, head.uri.split(separator: "?").first.map(String.init) ?? head.uri) {
         case (.GET, "/metrics"): (status, body, type) = (.ok, exporter.scrape(), "text/plain; version=0.0.4")
         case (.GET, "/healthz"): (status, body, type) = (.ok, "ok\n", "text/plain")
+        case (.GET, "/status") where self.status != nil:
+            let text = head.uri.contains("format=text")
+            (status, body, type) = (.ok, self.status!(text), text ? "text/plain" : "application/json")
         default: (status, body, type) = (.notFound, "not found\n", "text/plain")
         }
         var headers = HTTPHeaders()
@@ -55,18 +65,20 @@ final class MetricsHandler: ChannelInboundHandler, Sendable {
 
 extension MetricsServer {
     /// Binds and starts answering, from synchronous code (blocks until bound).
-    public static func start(host: String, port: Int, exporter: MetricsExporter) throws -> MetricsServer {
-        try MetricsServer(channel: bootstrap(group: MultiThreadedEventLoopGroup.singleton, exporter: exporter)
+    public static func start(host: String, port: Int, exporter: MetricsExporter,
+                             status: (@Sendable (_ text: Bool) -> String)? = nil) throws -> MetricsServer {
+        try MetricsServer(channel: bootstrap(group: MultiThreadedEventLoopGroup.singleton, exporter: exporter, status: status)
             .bind(host: host, port: port).wait(), requestedPort: port)
     }
 
-    static func bootstrap(group: any EventLoopGroup, exporter: MetricsExporter) -> ServerBootstrap {
+    static func bootstrap(group: any EventLoopGroup, exporter: MetricsExporter,
+                          status: (@Sendable (_ text: Bool) -> String)?) -> ServerBootstrap {
         ServerBootstrap(group: group)
             .serverChannelOption(.backlog, value: 64)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
             .childChannelInitializer { channel in
                 channel.pipeline.configureHTTPServerPipeline().flatMap {
-                    channel.pipeline.addHandler(MetricsHandler(exporter: exporter))
+                    channel.pipeline.addHandler(MetricsHandler(exporter: exporter, status: status))
                 }
             }
     }

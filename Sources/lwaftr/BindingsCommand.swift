@@ -12,7 +12,7 @@ struct BindingsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bindings",
         abstract: "Inspect binding tables and build binding-table snapshots.",
-        subcommands: [Dump.self, Lookup.self, Load.self, Stats.self])
+        subcommands: [Dump.self, Lookup.self, Load.self, Stats.self, StatusCommand.self])
 
     /// Where the bindings come from: exactly one of `--config` and `--snapshot`.
     struct Source: ParsableArguments {

@@ -21,7 +21,11 @@ struct ConfigCommand: ParsableCommand {
         func run() throws {
             let c = try loadConfig(file)
             let addresses = Set(c.softwires.map(\.ipv4)).count
-            print("ok: \(file): \(c.softwires.count) softwires on \(addresses) IPv4 addresses, \(c.instances.count) instance(s)")
+            var line = "ok: \(file): \(c.softwires.count) softwires on \(addresses) IPv4 addresses, \(c.instances.count) instance(s)"
+            if let lq = c.leasequery {
+                line += ", leasequery: \(lq.servers.map(\.description).joined(separator: " ")) (br \(c.leasequeryBRAddress.map { "\($0)" } ?? "?"))"
+            }
+            print(line)
         }
     }
 
@@ -39,6 +43,9 @@ struct ConfigCommand: ParsableCommand {
             let isJSON = input.lowercased().hasSuffix(".json")
             let format = to ?? (isJSON ? .conf : .json)
             let text = format == .json ? ConfigLoader.toJSON(c) : SnabbConfWriter.write(c)
+            if format == .conf && c.leasequery != nil {
+                printError("warning: the leasequery section has no Snabb .conf form; it is left out")
+            }
             if let output {
                 guard let f = fopen(output, "w") else {
                     printError("\(output): cannot write")

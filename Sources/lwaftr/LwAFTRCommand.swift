@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// The `lwaftr` command line: subcommands for each job.
 @main
-struct LwAFTRCommand: ParsableCommand {
+struct LwAFTRCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lwaftr",
         abstract: "Lightweight 4over6 AFTR (RFC 7596).",

@@ -1,4 +1,5 @@
 import ArgumentParser
+import Logging
 import LwAFTRCheck
 import LwAFTRCore
 import LwAFTRRuntime
@@ -8,18 +9,23 @@ import LwAFTRRuntime
 #endif
 
 /// `lwaftr run`: the router.
-struct RunCommand: ParsableCommand {
+struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "run",
-        abstract: "Run the lwAFTR on TUN devices or AF_PACKET interfaces until SIGTERM/SIGINT.",
+        abstract: "Run the lwAFTR on TUN devices or AF_PACKET interfaces until SIGTERM/SIGINT (SIGHUP reloads).",
         discussion: """
             tun mode creates two TUN devices (--external/--internal names) and routes the given IPv4 \
             prefixes and IPv6 br-addresses into them; af-packet mode owns two Ethernet interfaces \
-            (ARP/NDP answered by the lwAFTR). Counters are printed on exit.
+            (ARP/NDP answered by the lwAFTR); none runs only the control lane (leasequery) and metrics. \
+            With a "leasequery" section (or --leasequery) the binding table follows the DHCP 4o6 \
+            servers; the configuration's softwires stay as static bindings. SIGHUP re-reads the \
+            configuration file (policies, static softwires, leasequery servers) without stopping \
+            forwarding; a file that does not load leaves the running configuration in place. \
+            Counters are printed on exit.
             """)
 
     @Argument(help: "Configuration (Snabb .conf or native .json).") var conf: String
-    @Option(help: "tun or af-packet.") var io: String = "tun"
+    @Option(help: "tun, af-packet or none.") var io: String = "tun"
     @Option(help: "External (IPv4 side) TUN name or interface.") var external: String = "lwaftr4"
     @Option(name: .customLong("internal"), help: "Internal (IPv6/B4 side) TUN name or interface.") var internalDevice: String = "lwaftr6"
     @Option(help: "Packet worker threads.") var workers: Int = 1
@@ -28,15 +34,34 @@ struct RunCommand: ParsableCommand {
     var route4: [String] = []
     @Option(parsing: .singleValue, help: "IPv6 prefix routed into the internal TUN (repeatable), e.g. 2001:db8::1/128.")
     var route6: [String] = []
-    @Option(help: "Serve Prometheus metrics on HOST:PORT.") var metrics: String?
+    @Option(help: "Serve Prometheus metrics (/metrics) and sync status (/status) on HOST:PORT.") var metrics: String?
+    @Option(parsing: .singleValue, help: "Leasequery server HOST[:PORT] or [IPV6]:PORT (repeatable; added to the configuration's).")
+    var leasequery: [String] = []
+    @Option(help: "Binding-table snapshot (overrides leasequery.snapshot; without leasequery: loaded at start, written at exit).")
+    var snapshot: String?
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.") var logLevel: String = "info"
     @Option(help: "Stop after this many seconds.") var duration: Double?
+    @Option(help: "Open the devices in this network namespace (/run/netns/NAME).") var netns: String?
     @Flag(help: "Spin instead of sleeping when idle.") var busyPoll = false
 
-    func run() throws {
+    func run() async throws {
+        // Before any thread exists: every thread inherits the mask, signals reach only the lifecycle's sources.
+        blockControlSignals()
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            printError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
+            throw ExitCode(2)
+        }
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = level
+            return h
+        }
+        var logger = Logger(label: "lwaftr")
+        logger.logLevel = level
         let config = try loadConfig(conf)
         var o = RunOptions()
         guard let mode = RunOptions.IOMode(rawValue: io) else {
-            printError("--io must be tun or af-packet")
+            printError("--io must be tun, af-packet or none")
             throw ExitCode(2)
         }
         o.io = mode
@@ -46,6 +71,9 @@ struct RunCommand: ParsableCommand {
         o.pinBaseCPU = pinCPU
         o.duration = duration
         o.busyPoll = busyPoll
+        o.namespace = netns
+        o.configPath = conf
+        o.snapshotPath = snapshot
         do {
             o.ipv4Routes = try route4.map { r in
                 let (a, l) = try prefix(r)
@@ -56,6 +84,12 @@ struct RunCommand: ParsableCommand {
                 let (a, l) = try prefix(r)
                 guard let v6 = IPv6Address(a), l <= 128 else { throw ValidationError("bad IPv6 prefix \(r)") }
                 return (v6, l)
+            }
+            o.extraLeasequeryServers = try leasequery.map { s in
+                guard let server = LeasequeryMapping.parseServer(s) else {
+                    throw ValidationError("--leasequery wants HOST[:PORT] or [IPV6]:PORT, not \(s)")
+                }
+                return server
             }
             if let m = metrics {
                 guard let colon = m.lastIndex(of: ":"), let port = Int(m[m.index(after: colon)...]) else {
@@ -69,14 +103,18 @@ struct RunCommand: ParsableCommand {
             printError(e.message)
             throw ExitCode(2)
         }
-        let table = try BindingTableFactory.make(config.softwires)
-        let runtime = LwAFTRRuntime(config: config, options: o, table: table)
+        if !o.extraLeasequeryServers.isEmpty && o.effective(config).leasequeryBRAddress == nil {
+            printError("--leasequery needs a br-address: set leasequery.br_address, an instance or a softwire in \(conf)")
+            throw ExitCode(2)
+        }
         do {
-            let summary = try runtime.run { line in
-                fputs("lwaftr: \(line)\n", stderr)
-            }
+            let runtime = try LwAFTRRuntime(config: config, options: o, logger: logger)
+            let summary = try await runtime.run()
             print("ran \(fixed(summary.seconds, 1)) s, \(summary.received) frames received; counters:")
             for (name, value) in summary.counters.sorted(by: { $0.key < $1.key }) { print("  \(name) \(value)") }
+            if let lq = summary.leasequery {
+                print("leasequery: table \(lq.tableSize), \(lq.counters)")
+            }
         } catch {
             printError("\(error)")
             throw ExitCode(1)

@@ -29,6 +29,41 @@ struct MetricsTests {
         #expect(exporter.scrape().contains("lwaftr_in_ipv4_packets_total{worker=\"1\"} 2"))
     }
 
+    @Test func totalsAndDropReasonsSumTheWorkers() {
+        let board = CounterBoard(workers: 2)
+        let c0 = Counters(), c1 = Counters()
+        c0.add(packets: .inIPv4Packets, bytes: .inIPv4Bytes, 100)
+        c1.add(packets: .inIPv4Packets, bytes: .inIPv4Bytes, 50)
+        c0.add(packets: .dropNoDestSoftwireIPv4Packets, bytes: .dropNoDestSoftwireIPv4Bytes, 60)
+        c1.add(packets: .dropNoDestSoftwireIPv4Packets, bytes: .dropNoDestSoftwireIPv4Bytes, 60)
+        c1.add(packets: .dropTTLZeroIPv4Packets, bytes: .dropTTLZeroIPv4Bytes, 60)
+        board.publish(worker: 0, from: c0)
+        board.publish(worker: 1, from: c1)
+        let exporter = MetricsExporter(board: board)
+        let text = exporter.scrape()
+        #expect(text.contains("lwaftr_all_in_ipv4_packets_total 2\n"))
+        #expect(text.contains("lwaftr_all_in_ipv4_bytes_total 150\n"))
+        #expect(text.contains("lwaftr_dropped_packets_total{reason=\"no-dest-softwire-ipv4\"} 2\n"))
+        #expect(text.contains("lwaftr_dropped_packets_total{reason=\"ttl-zero-ipv4\"} 1\n"))
+        #expect(MetricsExporter.dropReason("drop-all-ipv4-iface-bytes") == nil)
+        c0.add(packets: .inIPv4Packets, bytes: .inIPv4Bytes, 10)
+        board.publish(worker: 0, from: c0)
+        #expect(exporter.scrape().contains("lwaftr_all_in_ipv4_packets_total 3\n"))
+    }
+
+    @Test func statusRouteServesJSONAndText() async throws {
+        let exporter = MetricsExporter(board: nil)
+        let server = try await MetricsServer(host: "127.0.0.1", port: 0, exporter: exporter,
+                                             status: { text in text ? "all good\n" : "{\"ok\": true}\n" })
+        let json = try httpGet(port: server.port, path: "/status")
+        #expect(json.contains("200 OK") && json.contains("application/json") && json.hasSuffix("{\"ok\": true}\n"))
+        #expect(try httpGet(port: server.port, path: "/status?format=text").hasSuffix("\r\n\r\nall good\n"))
+        try await server.close()
+        let bare = try await MetricsServer(host: "127.0.0.1", port: 0, exporter: exporter)
+        #expect(try httpGet(port: bare.port, path: "/status").contains("404"))
+        try await bare.close()
+    }
+
     @Test func httpEndpointServesMetrics() async throws {
         let board = CounterBoard(workers: 1)
         let c = Counters()
