@@ -86,10 +86,15 @@ blocks=$(( (frames * (payload + 250) / 1048576 / 4) + 8 ))
 for r in $(seq 1 "$rounds"); do
   for w in 1 2; do
     nsx "$NS_INET" nft -f - <<EOF
-table ip lwscale { chain pre { type filter hook prerouting priority raw; policy accept; udp dport 9 drop; } }
+table ip lwscale {
+  chain pre {
+    type filter hook prerouting priority raw; policy accept;
+    udp dport 9 drop
+  }
+}
 EOF
     ip netns exec "$NS_AFTR" "$bin" run "$work/lwaftr.json" --io af-packet --external aftr4 --internal aftr6 \
-      --workers "$w" --pin-cpu 0 --ring-block-kb 4096 --ring-blocks "$blocks" > "$work/aftr.log" 2>&1 &
+      --workers "$w" --pin-cpu 0 ${RING_ARGS-"--ring-block-kb 4096 --ring-blocks $blocks"} > "$work/aftr.log" 2>&1 &
     aftr_pid=$!
     sleep 2
     send 0.2 >/dev/null          # neighbours resolved, rings warm

@@ -39,6 +39,10 @@ public struct RunOptions: Sendable {
     public var duration: Double? = nil
     /// Busy-poll instead of sleeping in poll(2) when idle.
     public var busyPoll = false
+    /// AF_PACKET receive ring per side per worker: block size in bytes and block count (nil: the
+    /// PacketRing defaults, 256 KiB × 32). Larger rings absorb longer bursts.
+    public var ringBlockSize: Int? = nil
+    public var ringBlocks: Int? = nil
     /// First CPU to pin workers to (worker i → cpu base + i); nil leaves placement to the kernel.
     public var pinBaseCPU: Int? = nil
     /// Packets per receive batch per side.

@@ -216,6 +216,8 @@ public final class LwAFTRRuntime: @unchecked Sendable {
         for w in 0..<options.workers {
             let engine = UncheckedBox(try makeEngine())
             var o4 = PacketRing.Options(), o6 = PacketRing.Options()
+            if let b = options.ringBlockSize { o4.blockSize = b; o6.blockSize = b }
+            if let n = options.ringBlocks { o4.blockCount = n; o6.blockCount = n }
             if options.workers > 1 {
                 o4.fanout = PacketRing.Fanout(group: group)
                 o6.fanout = PacketRing.Fanout(group: group &+ 1)

@@ -43,6 +43,8 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Stop after this many seconds.") var duration: Double?
     @Option(help: "Open the devices in this network namespace (/run/netns/NAME).") var netns: String?
     @Flag(help: "Spin instead of sleeping when idle.") var busyPoll = false
+    @Option(help: "af-packet: receive ring block size in KiB (a power-of-two number of pages).") var ringBlockKb: Int?
+    @Option(help: "af-packet: receive ring blocks per side per worker.") var ringBlocks: Int?
 
     func run() async throws {
         // Before any thread exists: every thread inherits the mask, signals reach only the lifecycle's sources.
@@ -71,6 +73,14 @@ struct RunCommand: AsyncParsableCommand {
         o.pinBaseCPU = pinCPU
         o.duration = duration
         o.busyPoll = busyPoll
+        if let kb = ringBlockKb {
+            guard kb >= 4, kb & (kb - 1) == 0 else { printError("--ring-block-kb must be a power of two ≥ 4"); throw ExitCode(2) }
+            o.ringBlockSize = kb * 1024
+        }
+        if let n = ringBlocks {
+            guard n >= 1 else { printError("--ring-blocks must be ≥ 1"); throw ExitCode(2) }
+            o.ringBlocks = n
+        }
         o.namespace = netns
         o.configPath = conf
         o.snapshotPath = snapshot
