@@ -1,0 +1,120 @@
+#!/usr/bin/env bash
+# Benchmark matrix: `lwaftr bench` (release build, in-memory replay, one worker) over frame sizes ×
+# binding-table sizes × active flows; writes Bench/results/matrix.csv, then the plots and table.
+#
+#   Scripts/bench/run-matrix.sh [--quick | --full] [--duration S] [--out CSV] [--no-plot]
+#
+# Default matrix: every size at 1 M bindings × 20 k flows; 550 B at 1 M bindings × 1 / 2 k / 1 M
+# flows; 550 B at 1 k and 10 M bindings × 20 k flows. --quick: a CI-sized subset (1 k bindings,
+# 2 k flows, 64/550/1500 B, 1 s). --full: every size × 1 k/1 M/10 M bindings × 1/2 k/20 k/1 M flows.
+#
+# Every point is run three times: IPv4 side alone (encapsulation), IPv6 side alone
+# (decapsulation), and both at once (the engine's usual mix; the per-direction figures of that run
+# share the core). Rows: direction v4_to_v6 | v6_to_v4 | total, mode alone | shared.
+#
+# Environment: BENCH_DIR trace cache (default /tmp/lwaftr-bench; never inside the repository),
+# LWAFTR binary (default: build release), MACHINE_NOTE free text for the CSV, SNABB path to a snabb
+# binary: also runs `$SNABB lwaftr bench -D S full.conf IN4 IN6` on the same traces and prints the
+# ratio (up to 1 M bindings; the inline configuration of 10 M softwires is too large).
+set -euo pipefail
+source "$(dirname "$0")/../lib.sh"
+cd "$root"
+
+mode=default duration=3 out=Bench/results/matrix.csv plot=1
+while [ $# -gt 0 ]; do
+  case $1 in
+    --quick) mode=quick; duration=1 ;;
+    --full) mode=full ;;
+    --duration) duration=$2; shift ;;
+    --out) out=$2; shift ;;
+    --no-plot) plot=0 ;;
+    -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
+    *) echo "unknown argument: $1" >&2; exit 2 ;;
+  esac
+  shift
+done
+
+bench_dir=${BENCH_DIR:-/tmp/lwaftr-bench}
+command -v jq >/dev/null 2>&1 || ensure_packages jq
+if [ -z "${LWAFTR:-}" ]; then
+  ensure_swift
+  echo "== release build" >&2
+  swift build -c release --product lwaftr 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' >&2 || true
+  LWAFTR=$root/.build/release/lwaftr
+fi
+[ -x "$LWAFTR" ] || { echo "no lwaftr binary at $LWAFTR" >&2; exit 1; }
+
+sizes_all="64 128 256 550 1046 1460 1500 imix"
+points=()
+case $mode in
+  quick)
+    for s in 64 550 1500; do points+=("$s 1000 2000"); done ;;
+  full)
+    for b in 1000 1000000 10000000; do for f in 1 2000 20000 1000000; do
+      for s in $sizes_all; do points+=("$s $b $f"); done; done; done ;;
+  default)
+    for s in $sizes_all; do points+=("$s 1000000 20000"); done
+    for f in 1 2000 1000000; do points+=("550 1000000 $f"); done
+    for b in 1000 10000000; do points+=("550 $b 20000"); done ;;
+esac
+
+rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
+git diff --quiet HEAD 2>/dev/null || rev="$rev-dirty"
+date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+note=${MACHINE_NOTE:-"$(nproc) cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) load $(cut -d' ' -f1 /proc/loadavg)"}
+note=${note//,/;}
+mkdir -p "$(dirname "$out")"
+echo "size,bindings,flows,direction,mode,mpps,gbps,dropped,instr_per_packet,date,git_rev,machine,impl" >"$out"
+
+row() {  # size bindings flows direction mode mpps gbps dropped impl
+  printf '%s,%s,%s,%s,%s,%.3f,%.3f,%s,,%s,%s,%s,%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$date" "$rev" "$note" "$9" >>"$out"
+}
+
+# Average Decap./Encap. MPPS over the rows of Snabb's bench CSV (first row skipped as warm-up when
+# there are more): prints "ENCAP DECAP".
+snabb_rates() {
+  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i ~ /^Decap\. MPPS/) d = i; if ($i ~ /^Encap\. MPPS/) e = i }; next }
+           d && e && $1 ~ /^[0-9.]+$/ { n++; de[n] = $d; en[n] = $e }
+           END { s = (n > 1) ? 2 : 1; c = 0; for (i = s; i <= n; i++) { sd += de[i]; se += en[i]; c++ }
+                 if (c == 0) exit 1; printf "%.3f %.3f\n", se / c, sd / c }'
+}
+
+for p in "${points[@]}"; do
+  read -r size bindings flows <<<"$p"
+  dir=$bench_dir/b$bindings
+  full=()
+  if [ -n "${SNABB:-}" ] && [ "$bindings" -le 1000000 ]; then full=(--full-conf); fi
+  "$LWAFTR" bench gen --bindings "$bindings" --flows "$flows" --sizes "$size" --out "$dir" "${full[@]}" >/dev/null
+  if [ "$size" = imix ]; then tag=imix; else tag=$(printf '%04d' "$size"); fi
+  in4=$dir/f$flows/ipv4-$tag.pcap in6=$dir/f$flows/ipv6-$tag.pcap
+  common=(bench --json --duration "$duration" --snapshot "$dir/bindings.snap" "$dir/lwaftr.conf")
+  e=$("$LWAFTR" "${common[@]}" "$in4" -)
+  d=$("$LWAFTR" "${common[@]}" - "$in6")
+  b=$("$LWAFTR" "${common[@]}" "$in4" "$in6")
+  j() { jq -r "$2" <<<"$1"; }
+  row "$size" "$bindings" "$flows" v4_to_v6 alone "$(j "$e" .mpps_v4_to_v6)" "$(j "$e" .gbps_v4_to_v6)" "$(j "$e" .dropped)" lwaftr
+  row "$size" "$bindings" "$flows" v6_to_v4 alone "$(j "$d" .mpps_v6_to_v4)" "$(j "$d" .gbps_v6_to_v4)" "$(j "$d" .dropped)" lwaftr
+  row "$size" "$bindings" "$flows" v4_to_v6 shared "$(j "$b" .mpps_v4_to_v6)" "$(j "$b" .gbps_v4_to_v6)" "$(j "$b" .dropped)" lwaftr
+  row "$size" "$bindings" "$flows" v6_to_v4 shared "$(j "$b" .mpps_v6_to_v4)" "$(j "$b" .gbps_v6_to_v4)" "$(j "$b" .dropped)" lwaftr
+  row "$size" "$bindings" "$flows" total shared "$(j "$b" .mpps_total)" "$(j "$b" '.gbps_v4_to_v6 + .gbps_v6_to_v4')" "$(j "$b" .dropped)" lwaftr
+  printf '%-5s %8s bindings %8s flows: v4→v6 %6.3f Mpps alone, v6→v4 %6.3f Mpps alone, both %6.3f Mpps (dropped %s)\n' \
+    "$size" "$bindings" "$flows" "$(j "$e" .mpps_v4_to_v6)" "$(j "$d" .mpps_v6_to_v4)" "$(j "$b" .mpps_total)" "$(j "$b" .dropped)"
+
+  if [ ${#full[@]} -gt 0 ]; then
+    if s=$("$SNABB" lwaftr bench -D "$duration" "$dir/full.conf" "$in4" "$in6" 2>/dev/null | snabb_rates); then
+      read -r se sd <<<"$s"
+      row "$size" "$bindings" "$flows" v4_to_v6 shared "$se" 0 "" snabb
+      row "$size" "$bindings" "$flows" v6_to_v4 shared "$sd" 0 "" snabb
+      awk -v oe="$(j "$b" .mpps_v4_to_v6)" -v od="$(j "$b" .mpps_v6_to_v4)" -v se="$se" -v sd="$sd" \
+        'BEGIN { printf "      snabb (same traces, both at once): v4→v6 %.3f Mpps (ours/snabb %.2f), v6→v4 %.3f Mpps (ours/snabb %.2f)\n",
+                 se, (se > 0 ? oe / se : 0), sd, (sd > 0 ? od / sd : 0) }'
+    else
+      echo "      snabb: no rates parsed from '$SNABB lwaftr bench' output" >&2
+    fi
+  fi
+done
+echo "wrote $out"
+
+if [ "$plot" = 1 ]; then
+  /usr/bin/python3 Scripts/bench/plot.py --csv "$out" --outdir "$(dirname "$out")" || echo "plot failed (matplotlib missing?)" >&2
+fi
