@@ -37,7 +37,7 @@ trap 'rm -rf "$work"' EXIT
 # valgrind 3.19 cannot read Swift's DWARF 5: a copy without debug info keeps the symbol table.
 cp "$LWAFTR" "$work/lwaftr"
 strip --strip-debug "$work/lwaftr"
-sym=$(nm "$work/lwaftr" | awk '$2 ~ /^[tT]$/ && $3 ~ /12LwAFTREngineC7process3in43in64out44out63nowy.*F$/ { print $3; exit }')
+sym=$(nm "$work/lwaftr" | awk '$2 ~ /^[tT]$/ && $3 ~ /12LwAFTREngineC7process3in43in64out44out63nowy.*F$/ && !s { s = $3 } END { print s }')
 [ -n "$sym" ] || { echo "LwAFTREngine.process not found in the symbol table (inlined?)" >&2; exit 1; }
 
 dir=$bench_dir/b1000

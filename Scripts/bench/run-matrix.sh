@@ -10,7 +10,9 @@
 #
 # Every point is run three times: IPv4 side alone (encapsulation), IPv6 side alone
 # (decapsulation), and both at once (the engine's usual mix; the per-direction figures of that run
-# share the core). Rows: direction v4_to_v6 | v6_to_v4 | total, mode alone | shared.
+# share the core). Rows: direction v4_to_v6 | v6_to_v4 | total, mode alone | shared. mpps/gbps are
+# per wall-clock second; mpps_cpu/gbps_cpu per CPU second of the worker thread (what a loaded,
+# shared machine disturbs least: descheduled time does not count).
 #
 # Environment: BENCH_DIR trace cache (default /tmp/lwaftr-bench; never inside the repository),
 # LWAFTR binary (default: build release), MACHINE_NOTE free text for the CSV, SNABB path to a snabb
@@ -64,10 +66,19 @@ date=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 note=${MACHINE_NOTE:-"$(nproc) cpu $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs) load $(cut -d' ' -f1 /proc/loadavg)"}
 note=${note//,/;}
 mkdir -p "$(dirname "$out")"
-echo "size,bindings,flows,direction,mode,mpps,gbps,dropped,instr_per_packet,date,git_rev,machine,impl" >"$out"
+echo "size,bindings,flows,direction,mode,mpps,gbps,mpps_cpu,gbps_cpu,dropped,instr_per_packet,date,git_rev,machine,impl" >"$out"
 
-row() {  # size bindings flows direction mode mpps gbps dropped impl
-  printf '%s,%s,%s,%s,%s,%.3f,%.3f,%s,,%s,%s,%s,%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$date" "$rev" "$note" "$9" >>"$out"
+row() {  # size bindings flows direction mode mpps gbps mpps_cpu gbps_cpu dropped impl
+  printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,,%s,%s,%s,%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" \
+    "$date" "$rev" "$note" "${11}" >>"$out"
+}
+
+# Figures of one direction from a bench JSON: "mpps gbps mpps_cpu gbps_cpu" (3 decimals).
+figs() {  # json suffix (v4_to_v6 | v6_to_v4 | total)
+  jq -r --arg d "$2" 'def r: . * 1000 | round / 1000;
+    (if $d == "total" then [.mpps_total, .gbps_v4_to_v6 + .gbps_v6_to_v4, .mpps_per_cpu_total]
+     else [.["mpps_" + $d], .["gbps_" + $d], .["mpps_per_cpu_" + $d]] end) as [$m, $g, $c]
+    | [$m, $g, $c, (if $m > 0 then $g * $c / $m else 0 end)] | map(r) | join(" ")' <<<"$1"
 }
 
 # Average Decap./Encap. MPPS over the rows of Snabb's bench CSV (first row skipped as warm-up when
@@ -92,19 +103,23 @@ for p in "${points[@]}"; do
   d=$("$LWAFTR" "${common[@]}" - "$in6")
   b=$("$LWAFTR" "${common[@]}" "$in4" "$in6")
   j() { jq -r "$2" <<<"$1"; }
-  row "$size" "$bindings" "$flows" v4_to_v6 alone "$(j "$e" .mpps_v4_to_v6)" "$(j "$e" .gbps_v4_to_v6)" "$(j "$e" .dropped)" lwaftr
-  row "$size" "$bindings" "$flows" v6_to_v4 alone "$(j "$d" .mpps_v6_to_v4)" "$(j "$d" .gbps_v6_to_v4)" "$(j "$d" .dropped)" lwaftr
-  row "$size" "$bindings" "$flows" v4_to_v6 shared "$(j "$b" .mpps_v4_to_v6)" "$(j "$b" .gbps_v4_to_v6)" "$(j "$b" .dropped)" lwaftr
-  row "$size" "$bindings" "$flows" v6_to_v4 shared "$(j "$b" .mpps_v6_to_v4)" "$(j "$b" .gbps_v6_to_v4)" "$(j "$b" .dropped)" lwaftr
-  row "$size" "$bindings" "$flows" total shared "$(j "$b" .mpps_total)" "$(j "$b" '.gbps_v4_to_v6 + .gbps_v6_to_v4')" "$(j "$b" .dropped)" lwaftr
-  printf '%-5s %8s bindings %8s flows: v4→v6 %6.3f Mpps alone, v6→v4 %6.3f Mpps alone, both %6.3f Mpps (dropped %s)\n' \
-    "$size" "$bindings" "$flows" "$(j "$e" .mpps_v4_to_v6)" "$(j "$d" .mpps_v6_to_v4)" "$(j "$b" .mpps_total)" "$(j "$b" .dropped)"
+  # shellcheck disable=SC2046
+  {
+    row "$size" "$bindings" "$flows" v4_to_v6 alone $(figs "$e" v4_to_v6) "$(j "$e" .dropped)" lwaftr
+    row "$size" "$bindings" "$flows" v6_to_v4 alone $(figs "$d" v6_to_v4) "$(j "$d" .dropped)" lwaftr
+    row "$size" "$bindings" "$flows" v4_to_v6 shared $(figs "$b" v4_to_v6) "$(j "$b" .dropped)" lwaftr
+    row "$size" "$bindings" "$flows" v6_to_v4 shared $(figs "$b" v6_to_v4) "$(j "$b" .dropped)" lwaftr
+    row "$size" "$bindings" "$flows" total shared $(figs "$b" total) "$(j "$b" .dropped)" lwaftr
+  }
+  printf '%-5s %8s bindings %8s flows: v4→v6 %6.3f Mpps alone, v6→v4 %6.3f alone, both %6.3f (per CPU s: %6.3f %6.3f %6.3f) dropped %s\n' \
+    "$size" "$bindings" "$flows" "$(j "$e" .mpps_v4_to_v6)" "$(j "$d" .mpps_v6_to_v4)" "$(j "$b" .mpps_total)" \
+    "$(j "$e" .mpps_per_cpu_v4_to_v6)" "$(j "$d" .mpps_per_cpu_v6_to_v4)" "$(j "$b" .mpps_per_cpu_total)" "$(j "$b" .dropped)"
 
   if [ ${#full[@]} -gt 0 ]; then
     if s=$("$SNABB" lwaftr bench -D "$duration" "$dir/full.conf" "$in4" "$in6" 2>/dev/null | snabb_rates); then
       read -r se sd <<<"$s"
-      row "$size" "$bindings" "$flows" v4_to_v6 shared "$se" 0 "" snabb
-      row "$size" "$bindings" "$flows" v6_to_v4 shared "$sd" 0 "" snabb
+      row "$size" "$bindings" "$flows" v4_to_v6 shared "$se" "" "" "" "" snabb
+      row "$size" "$bindings" "$flows" v6_to_v4 shared "$sd" "" "" "" "" snabb
       awk -v oe="$(j "$b" .mpps_v4_to_v6)" -v od="$(j "$b" .mpps_v6_to_v4)" -v se="$se" -v sd="$sd" \
         'BEGIN { printf "      snabb (same traces, both at once): v4→v6 %.3f Mpps (ours/snabb %.2f), v6→v4 %.3f Mpps (ours/snabb %.2f)\n",
                  se, (se > 0 ? oe / se : 0), sd, (sd > 0 ? od / sd : 0) }'

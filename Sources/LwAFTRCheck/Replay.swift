@@ -19,6 +19,9 @@ public struct ReplayResult: Sendable {
     public var emitted4: UInt64 = 0
     public var emitted6: UInt64 = 0
     public var workers = 1
+    /// CPU time the workers' threads used (summed): on a shared machine the rate per CPU second
+    /// is the figure that other processes disturb least.
+    public var cpuSeconds = 0.0
     public var counters: [String: UInt64] = [:]
 
     public init(seconds: Double) { self.seconds = seconds }
@@ -27,6 +30,9 @@ public struct ReplayResult: Sendable {
     public var mpps6: Double { seconds > 0 ? Double(packets6) / seconds / 1e6 : 0 }
     public var gbps4: Double { seconds > 0 ? Double(bytes4) * 8 / seconds / 1e9 : 0 }
     public var gbps6: Double { seconds > 0 ? Double(bytes6) * 8 / seconds / 1e9 : 0 }
+    /// Million packets per CPU second of the worker threads.
+    public var mppsPerCPU4: Double { cpuSeconds > 0 ? Double(packets4) / cpuSeconds / 1e6 : 0 }
+    public var mppsPerCPU6: Double { cpuSeconds > 0 ? Double(packets6) / cpuSeconds / 1e6 : 0 }
     /// Input packets not forwarded or answered (dropped by policy, no binding, …).
     public var dropped: UInt64 {
         let lost = Int64(bitPattern: packets4 &+ packets6) - Int64(bitPattern: emitted4 &+ emitted6)
@@ -36,6 +42,7 @@ public struct ReplayResult: Sendable {
     /// Adds another worker's figures (packets, bytes, counters; the longer time).
     public mutating func add(_ o: ReplayResult) {
         seconds = max(seconds, o.seconds)
+        cpuSeconds += o.cpuSeconds
         packets4 &+= o.packets4; bytes4 &+= o.bytes4
         packets6 &+= o.packets6; bytes6 &+= o.bytes6
         emitted4 &+= o.emitted4; emitted6 &+= o.emitted6
@@ -120,7 +127,7 @@ public enum Replay {
         var r = ReplayResult(seconds: 0)
         let t4 = Templates(in4), t6 = Templates(in6)  // this worker's own copy, contiguous
         defer { t4.free(); t6.free(); box.done.store(true, ordering: .releasing) }
-        let start = cshim_monotonic_ns()
+        let start = cshim_monotonic_ns(), cpuStart = threadCPUSeconds()
         while true {
             let (n4, bytes4) = t4.fill(&b4, upTo: batch, from: engine.pool)
             let (n6, bytes6) = t6.fill(&b6, upTo: batch, from: engine.pool)
@@ -139,8 +146,15 @@ public enum Replay {
             }
         }
         r.seconds = Double(cshim_monotonic_ns() &- start) / 1e9
+        r.cpuSeconds = threadCPUSeconds() - cpuStart
         r.counters = engine.counters.nonZero()
         return r
+    }
+
+    static func threadCPUSeconds() -> Double {
+        var t = timespec()
+        clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t)
+        return Double(t.tv_sec) + Double(t.tv_nsec) / 1e9
     }
 
     /// A worker's engine, its running figures and its final result.

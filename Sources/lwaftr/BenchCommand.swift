@@ -85,6 +85,8 @@ struct BenchRunCommand: ParsableCommand {
         {"seconds":\(r.seconds),"workers":\(r.workers),"ipv4_in_packets":\(r.packets4),\
         "ipv6_in_packets":\(r.packets6),"mpps_v4_to_v6":\(r.mpps4),"gbps_v4_to_v6":\(r.gbps4),\
         "mpps_v6_to_v4":\(r.mpps6),"gbps_v6_to_v4":\(r.gbps6),"mpps_total":\(r.mpps4 + r.mpps6),\
+        "cpu_seconds":\(r.cpuSeconds),"mpps_per_cpu_v4_to_v6":\(r.mppsPerCPU4),\
+        "mpps_per_cpu_v6_to_v4":\(r.mppsPerCPU6),"mpps_per_cpu_total":\(r.mppsPerCPU4 + r.mppsPerCPU6),\
         "emitted_ipv4":\(r.emitted4),"emitted_ipv6":\(r.emitted6),"dropped":\(r.dropped)}
         """
     }
@@ -100,6 +102,8 @@ struct BenchRunCommand: ParsableCommand {
         if hasV4 && hasV6 {
             lines.append("both: \(fixed(r.mpps4 + r.mpps6, 3)) Mpps, \(fixed(r.gbps4 + r.gbps6, 3)) Gbps")
         }
+        lines.append("per CPU second of the workers: v4→v6 \(fixed(r.mppsPerCPU4, 3)) Mpps, "
+                     + "v6→v4 \(fixed(r.mppsPerCPU6, 3)) Mpps (CPU \(fixed(r.cpuSeconds, 2)) s)")
         lines.append("time \(fixed(r.seconds, 2)) s, \(r.workers) worker\(r.workers == 1 ? "" : "s"), dropped \(r.dropped)")
         return lines.joined(separator: "\n")
     }

@@ -61,12 +61,18 @@ import Testing
         #expect(config.softwires.count == 256)
         let r = try OfflineRunner.run(config: config, in4: in4, in6: in6)
         #expect(r.out6.count == 100 && r.out4.count == 100)
-        // First encapsulated frame: outer destination is the B4 of flow 0, inner packet unchanged.
+        // First encapsulated frame: outer destination is the B4 of flow 0.
         let b4 = w.softwire(w.flow(0).binding).b4
         let outer = r.out6[0]
         #expect(Self.be16(outer, 12) == 0x86DD && outer[20] == 4)
         #expect(Array(outer[38..<54]) == b4.bytes)
-        #expect(Array(outer[54...]) == Array(in4[0][14...]))
+        // Inner packet: the IPv4 packet as received, TTL decremented (checksum updated to match).
+        var expected = Array(in4[0][14...])
+        expected[8] -= 1
+        let ck = Self.be16(expected, 10) + 0x0100
+        let folded = (ck & 0xFFFF) + (ck >> 16)
+        expected[10] = UInt8(folded >> 8); expected[11] = UInt8(folded & 0xFF)
+        #expect(Array(outer[54...]) == expected)
         // First decapsulated frame: the inner IPv4 packet of IPv6 frame 0.
         #expect(Array(r.out4[0][14...]) == Array(in6[0][54...]))
         #expect(r.counters["drop-all-ipv4-iface-packets"] == nil && r.counters["drop-all-ipv6-iface-packets"] == nil)
