@@ -6,7 +6,8 @@
 Reads matrix.csv (Scripts/bench/run-matrix.sh), and when present leasequery.csv
 (metric,value,unit,table_size,date) and instr-baseline.tsv (Scripts/bench/instr-guard.sh).
 Writes mpps-by-size.{png,svg}, mpps-by-flows.{png,svg}, sync-by-table-size.{png,svg} and
-README-table.md. Needs matplotlib (Debian: python3-matplotlib) only for the plots; the table is
+README-table.md; with --readme README.md also copies the table between the README's
+<!-- bench-table:begin --> and <!-- bench-table:end --> markers. Needs matplotlib (Debian: python3-matplotlib) only for the plots; the table is
 written without it.
 """
 import argparse
@@ -109,6 +110,24 @@ def table(rows, outdir):
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
     print("wrote", path)
+    return "\n".join(lines) + "\n"
+
+
+BEGIN, END = "<!-- bench-table:begin -->", "<!-- bench-table:end -->"
+
+
+def splice(readme, text):
+    """Replaces the text between the bench-table markers of the README."""
+    with open(readme) as f:
+        s = f.read()
+    if BEGIN not in s or END not in s:
+        print(f"{readme}: no {BEGIN} / {END} markers; not updated", file=sys.stderr)
+        return
+    head, rest = s.split(BEGIN, 1)
+    _, tail = rest.split(END, 1)
+    with open(readme, "w") as f:
+        f.write(head + BEGIN + "\n" + text + END + tail)
+    print("updated", readme)
 
 
 def plots(rows, outdir):
@@ -197,9 +216,12 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--csv", default="Bench/results/matrix.csv")
     ap.add_argument("--outdir", default="Bench/results")
+    ap.add_argument("--readme", help="also copy the table into this README between the bench-table markers")
     a = ap.parse_args()
     rows = read_matrix(a.csv)
-    table(rows, a.outdir)
+    text = table(rows, a.outdir)
+    if a.readme:
+        splice(a.readme, text)
     plots(rows, a.outdir)
 
 

@@ -2,7 +2,7 @@
 # Benchmark matrix: `lwaftr bench` (release build, in-memory replay, one worker) over frame sizes ×
 # binding-table sizes × active flows; writes Bench/results/matrix.csv, then the plots and table.
 #
-#   Scripts/bench/run-matrix.sh [--quick | --full] [--duration S] [--out CSV] [--no-plot]
+#   Scripts/bench/run-matrix.sh [--quick | --full] [--duration S] [--repeat R] [--out CSV] [--no-plot]
 #
 # Default matrix: every size at 1 M bindings × 20 k flows; 550 B at 1 M bindings × 1 / 2 k / 1 M
 # flows; 550 B at 1 k and 10 M bindings × 20 k flows. --quick: a CI-sized subset (1 k bindings,
@@ -12,7 +12,8 @@
 # (decapsulation), and both at once (the engine's usual mix; the per-direction figures of that run
 # share the core). Rows: direction v4_to_v6 | v6_to_v4 | total, mode alone | shared. mpps/gbps are
 # per wall-clock second; mpps_cpu/gbps_cpu per CPU second of the worker thread (what a loaded,
-# shared machine disturbs least: descheduled time does not count).
+# shared machine disturbs least: descheduled time does not count). --repeat R runs every measurement
+# R times and keeps the run with the median Mpps per CPU second.
 #
 # Environment: BENCH_DIR trace cache (default /tmp/lwaftr-bench; never inside the repository),
 # LWAFTR binary (default: build release), MACHINE_NOTE free text for the CSV, SNABB path to a snabb
@@ -22,12 +23,13 @@ set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$root"
 
-mode=default duration=3 out=Bench/results/matrix.csv plot=1
+mode=default duration=3 repeat=1 out=Bench/results/matrix.csv plot=1
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) mode=quick; duration=1 ;;
     --full) mode=full ;;
     --duration) duration=$2; shift ;;
+    --repeat) repeat=$2; shift ;;
     --out) out=$2; shift ;;
     --no-plot) plot=0 ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
@@ -90,6 +92,13 @@ snabb_rates() {
                  if (c == 0) exit 1; printf "%.3f %.3f\n", se / c, sd / c }'
 }
 
+# Runs `lwaftr bench --json ARGS` $repeat times; prints the JSON of the median run (by Mpps per CPU s).
+bench_json() {
+  local i runs=()
+  for ((i = 0; i < repeat; i++)); do runs+=("$("$LWAFTR" "$@")"); done
+  printf '%s\n' "${runs[@]}" | jq -s -c 'sort_by(.mpps_per_cpu_total) | .[(length - 1) / 2 | floor]'
+}
+
 for p in "${points[@]}"; do
   read -r size bindings flows <<<"$p"
   dir=$bench_dir/b$bindings
@@ -99,9 +108,9 @@ for p in "${points[@]}"; do
   if [ "$size" = imix ]; then tag=imix; else tag=$(printf '%04d' "$size"); fi
   in4=$dir/f$flows/ipv4-$tag.pcap in6=$dir/f$flows/ipv6-$tag.pcap
   common=(bench --json --duration "$duration" --snapshot "$dir/bindings.snap" "$dir/lwaftr.conf")
-  e=$("$LWAFTR" "${common[@]}" "$in4" -)
-  d=$("$LWAFTR" "${common[@]}" - "$in6")
-  b=$("$LWAFTR" "${common[@]}" "$in4" "$in6")
+  e=$(bench_json "${common[@]}" "$in4" -)
+  d=$(bench_json "${common[@]}" - "$in6")
+  b=$(bench_json "${common[@]}" "$in4" "$in6")
   j() { jq -r "$2" <<<"$1"; }
   # shellcheck disable=SC2046
   {
@@ -131,5 +140,8 @@ done
 echo "wrote $out"
 
 if [ "$plot" = 1 ]; then
-  /usr/bin/python3 Scripts/bench/plot.py --csv "$out" --outdir "$(dirname "$out")" || echo "plot failed (matplotlib missing?)" >&2
+  /usr/bin/python3 -c 'import matplotlib' 2>/dev/null || ensure_packages python3-matplotlib
+  readme=()
+  [ "$out" = Bench/results/matrix.csv ] && readme=(--readme README.md)
+  /usr/bin/python3 Scripts/bench/plot.py --csv "$out" --outdir "$(dirname "$out")" "${readme[@]}" || echo "plot failed" >&2
 fi

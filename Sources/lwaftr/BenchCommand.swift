@@ -72,10 +72,11 @@ struct BenchRunCommand: ParsableCommand {
         options.packets = packets
         options.seconds = duration
         options.workers = workers
-        let quiet = json
+        let quiet = json, has4 = !f4.isEmpty, has6 = !f6.isEmpty
         let r = try Replay.run(config: config, table: table, in4: f4, in6: f6, options: options) { p in
             if quiet { return }
-            fputs("  \(fixed(p.seconds, 1)) s  v4→v6 \(fixed(p.mpps4, 3)) Mpps  v6→v4 \(fixed(p.mpps6, 3)) Mpps\n", stderr)
+            let v4 = has4 ? "  v4→v6 \(fixed(p.mpps4, 3)) Mpps" : "", v6 = has6 ? "  v6→v4 \(fixed(p.mpps6, 3)) Mpps" : ""
+            fputs("  \(fixed(p.seconds, 1)) s\(v4)\(v6)\n", stderr)
         }
         print(json ? Self.json(r) : Self.text(r, hasV4: !f4.isEmpty, hasV6: !f6.isEmpty))
     }
@@ -102,8 +103,11 @@ struct BenchRunCommand: ParsableCommand {
         if hasV4 && hasV6 {
             lines.append("both: \(fixed(r.mpps4 + r.mpps6, 3)) Mpps, \(fixed(r.gbps4 + r.gbps6, 3)) Gbps")
         }
-        lines.append("per CPU second of the workers: v4→v6 \(fixed(r.mppsPerCPU4, 3)) Mpps, "
-                     + "v6→v4 \(fixed(r.mppsPerCPU6, 3)) Mpps (CPU \(fixed(r.cpuSeconds, 2)) s)")
+        var perCPU: [String] = []
+        if hasV4 { perCPU.append("v4→v6 \(fixed(r.mppsPerCPU4, 3)) Mpps") }
+        if hasV6 { perCPU.append("v6→v4 \(fixed(r.mppsPerCPU6, 3)) Mpps") }
+        lines.append("per CPU second of the workers: " + perCPU.joined(separator: ", ")
+                     + " (CPU \(fixed(r.cpuSeconds, 2)) s)")
         lines.append("time \(fixed(r.seconds, 2)) s, \(r.workers) worker\(r.workers == 1 ? "" : "s"), dropped \(r.dropped)")
         return lines.joined(separator: "\n")
     }
