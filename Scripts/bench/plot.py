@@ -60,7 +60,8 @@ def gbps(rows, size, b, f, direction):
 
 def table(rows, outdir):
     points = sorted({(k[1], k[2], k[3]) for k in rows if k[0] == "lwaftr"},
-                    key=lambda p: (p[1], p[2], SIZE_ORDER.index(p[0]) if p[0] in SIZE_ORDER else 99))
+                    key=lambda p: ((p[1], p[2]) != (1_000_000, 20_000), p[1], p[2],
+                                   SIZE_ORDER.index(p[0]) if p[0] in SIZE_ORDER else 99))
     any_row = next(iter(rows.values()), None)
     has_snabb = any(k[0] == "snabb" for k in rows)
     lines = []
