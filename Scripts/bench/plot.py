@@ -135,6 +135,7 @@ def plots(rows, outdir):
     try:
         import matplotlib
         matplotlib.use("Agg")
+        matplotlib.rcParams["svg.hashsalt"] = "swift-lwaftr"
         import matplotlib.pyplot as plt
     except ImportError:
         print("matplotlib not available: plots skipped (apt install python3-matplotlib)", file=sys.stderr)
@@ -145,7 +146,8 @@ def plots(rows, outdir):
     def save(f, name):
         for ext in ("png", "svg"):
             p = os.path.join(outdir, f"{name}.{ext}")
-            f.savefig(p, dpi=110, bbox_inches="tight")
+            # No date, fixed ids: regenerating unchanged data gives unchanged files.
+            f.savefig(p, dpi=110, bbox_inches="tight", metadata={"Date": None} if ext == "svg" else None)
             print("wrote", p)
         plt.close(f)
 
@@ -221,9 +223,15 @@ def main():
     a = ap.parse_args()
     rows = read_matrix(a.csv)
     text = table(rows, a.outdir)
-    if a.readme:
-        splice(a.readme, text)
     plots(rows, a.outdir)
+    if a.readme:
+        # Plots that exist are linked below the table (relative to the README's folder).
+        rel = os.path.relpath(a.outdir, os.path.dirname(os.path.abspath(a.readme)) or ".")
+        links = [f"![{title}]({rel}/{name}.svg)" for name, title in
+                 [("mpps-by-size", "Mpps by frame size"), ("mpps-by-flows", "Mpps by active flows"),
+                  ("sync-by-table-size", "Leasequery sync time by table size")]
+                 if os.path.exists(os.path.join(a.outdir, name + ".svg"))]
+        splice(a.readme, text + ("\n" + "\n".join(links) + "\n" if links else ""))
 
 
 if __name__ == "__main__":
