@@ -2,7 +2,7 @@
 # Benchmark matrix: `lwaftr bench` (release build, in-memory replay, one worker) over frame sizes ×
 # binding-table sizes × active flows; writes Bench/results/matrix.csv, then the plots and table.
 #
-#   Scripts/bench/run-matrix.sh [--quick | --full] [--duration S] [--repeat R] [--out CSV] [--no-plot]
+#   Scripts/bench/run-matrix.sh [--quick | --full] [--duration S] [--repeat R] [--instr] [--out CSV] [--no-plot]
 #
 # Default matrix: every size at 1 M bindings × 20 k flows; 550 B at 1 M bindings × 1 / 2 k / 1 M
 # flows; 550 B at 1 k and 10 M bindings × 20 k flows. --quick: a CI-sized subset (1 k bindings,
@@ -13,7 +13,9 @@
 # share the core). Rows: direction v4_to_v6 | v6_to_v4 | total, mode alone | shared. mpps/gbps are
 # per wall-clock second; mpps_cpu/gbps_cpu per CPU second of the worker thread (what a loaded,
 # shared machine disturbs least: descheduled time does not count). --repeat R runs every measurement
-# R times and keeps the run with the median Mpps per CPU second.
+# R times and keeps the run with the median Mpps per CPU second. --instr also counts instructions
+# per packet of `LwAFTREngine.process` (callgrind, 100 k packets, as Scripts/bench/instr-guard.sh)
+# for every run of up to 1 M bindings (loading 10 M under valgrind takes too long).
 #
 # Environment: BENCH_DIR trace cache (default /tmp/lwaftr-bench; never inside the repository),
 # LWAFTR binary (default: build release), MACHINE_NOTE free text for the CSV, SNABB path to a snabb
@@ -23,13 +25,14 @@ set -euo pipefail
 source "$(dirname "$0")/../lib.sh"
 cd "$root"
 
-mode=default duration=3 repeat=1 out=Bench/results/matrix.csv plot=1
+mode=default duration=3 repeat=1 instr=0 out=Bench/results/matrix.csv plot=1
 while [ $# -gt 0 ]; do
   case $1 in
     --quick) mode=quick; duration=1 ;;
     --full) mode=full ;;
     --duration) duration=$2; shift ;;
     --repeat) repeat=$2; shift ;;
+    --instr) instr=1 ;;
     --out) out=$2; shift ;;
     --no-plot) plot=0 ;;
     -h|--help) sed -n '2,20p' "$0"; exit 0 ;;
@@ -70,9 +73,28 @@ note=${note//,/;}
 mkdir -p "$(dirname "$out")"
 echo "size,bindings,flows,direction,mode,mpps,gbps,mpps_cpu,gbps_cpu,dropped,instr_per_packet,date,git_rev,machine,impl" >"$out"
 
-row() {  # size bindings flows direction mode mpps gbps mpps_cpu gbps_cpu dropped impl
-  printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,,%s,%s,%s,%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" \
-    "$date" "$rev" "$note" "${11}" >>"$out"
+row() {  # size bindings flows direction mode mpps gbps mpps_cpu gbps_cpu dropped impl [instr_per_packet]
+  printf '%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s,%s\n' "$1" "$2" "$3" "$4" "$5" "$6" "$7" "$8" "$9" "${10}" \
+    "${12:-}" "$date" "$rev" "$note" "${11}" >>"$out"
+}
+
+# Instructions per input packet inside LwAFTREngine.process for `lwaftr bench ARGS` (empty when
+# not measured).
+stripped= sym=
+if [ "$instr" = 1 ]; then
+  command -v valgrind >/dev/null 2>&1 || ensure_packages valgrind
+  stripped=$(mktemp)
+  trap 'rm -f "$stripped" "$stripped".cg' EXIT
+  cp "$LWAFTR" "$stripped" && chmod 755 "$stripped" && strip --strip-debug "$stripped"  # valgrind 3.19 cannot read Swift's DWARF 5
+  sym=$(nm "$stripped" | awk '$2 ~ /^[tT]$/ && $3 ~ /12LwAFTREngineC7process3in43in64out44out63nowy.*F$/ && !s { s = $3 } END { print s }')
+fi
+instr_per_packet() {
+  [ -n "$sym" ] || return 0
+  local j
+  j=$(valgrind --tool=callgrind --toggle-collect="$sym" --callgrind-out-file="$stripped.cg" \
+        "$stripped" bench --json --packets 100000 "$@" 2>/dev/null) || return 0
+  awk -v n="$(jq '.ipv4_in_packets + .ipv6_in_packets' <<<"$j")" \
+    '/^(summary|totals):/ { printf "%.1f", $2 / n; exit }' "$stripped.cg"
 }
 
 # Figures of one direction from a bench JSON: "mpps gbps mpps_cpu gbps_cpu" (3 decimals).
@@ -112,17 +134,25 @@ for p in "${points[@]}"; do
   d=$(bench_json "${common[@]}" - "$in6")
   b=$(bench_json "${common[@]}" "$in4" "$in6")
   j() { jq -r "$2" <<<"$1"; }
+  ie= id= ib=
+  if [ "$instr" = 1 ] && [ "$bindings" -le 1000000 ]; then
+    snap=(--snapshot "$dir/bindings.snap" "$dir/lwaftr.conf")
+    ie=$(instr_per_packet "${snap[@]}" "$in4" -)
+    id=$(instr_per_packet "${snap[@]}" - "$in6")
+    ib=$(instr_per_packet "${snap[@]}" "$in4" "$in6")
+  fi
   # shellcheck disable=SC2046
   {
-    row "$size" "$bindings" "$flows" v4_to_v6 alone $(figs "$e" v4_to_v6) "$(j "$e" .dropped)" lwaftr
-    row "$size" "$bindings" "$flows" v6_to_v4 alone $(figs "$d" v6_to_v4) "$(j "$d" .dropped)" lwaftr
+    row "$size" "$bindings" "$flows" v4_to_v6 alone $(figs "$e" v4_to_v6) "$(j "$e" .dropped)" lwaftr "$ie"
+    row "$size" "$bindings" "$flows" v6_to_v4 alone $(figs "$d" v6_to_v4) "$(j "$d" .dropped)" lwaftr "$id"
     row "$size" "$bindings" "$flows" v4_to_v6 shared $(figs "$b" v4_to_v6) "$(j "$b" .dropped)" lwaftr
     row "$size" "$bindings" "$flows" v6_to_v4 shared $(figs "$b" v6_to_v4) "$(j "$b" .dropped)" lwaftr
-    row "$size" "$bindings" "$flows" total shared $(figs "$b" total) "$(j "$b" .dropped)" lwaftr
+    row "$size" "$bindings" "$flows" total shared $(figs "$b" total) "$(j "$b" .dropped)" lwaftr "$ib"
   }
   printf '%-5s %8s bindings %8s flows: v4→v6 %6.3f Mpps alone, v6→v4 %6.3f alone, both %6.3f (per CPU s: %6.3f %6.3f %6.3f) dropped %s\n' \
     "$size" "$bindings" "$flows" "$(j "$e" .mpps_v4_to_v6)" "$(j "$d" .mpps_v6_to_v4)" "$(j "$b" .mpps_total)" \
     "$(j "$e" .mpps_per_cpu_v4_to_v6)" "$(j "$d" .mpps_per_cpu_v6_to_v4)" "$(j "$b" .mpps_per_cpu_total)" "$(j "$b" .dropped)"
+  [ -n "$ie$id$ib" ] && echo "      instructions/packet in process: v4→v6 ${ie:-–}, v6→v4 ${id:-–}, both ${ib:-–}"
 
   if [ ${#full[@]} -gt 0 ]; then
     if s=$("$SNABB" lwaftr bench -D "$duration" "$dir/full.conf" "$in4" "$in6" 2>/dev/null | snabb_rates); then
