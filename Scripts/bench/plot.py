@@ -64,6 +64,12 @@ def table(rows, outdir):
                                    SIZE_ORDER.index(p[0]) if p[0] in SIZE_ORDER else 99))
     any_row = next(iter(rows.values()), None)
     has_snabb = any(k[0] == "snabb" for k in rows)
+    has_instr = any(k[0] == "lwaftr" and r.get("instr_per_packet") for k, r in rows.items())
+
+    def instr(size, b, f, direction):
+        r = rows.get(("lwaftr", size, b, f, direction, "alone"))
+        return f"{float(r['instr_per_packet']):.0f}" if r and r.get("instr_per_packet") else "–"
+
     lines = []
     if any_row:
         lines.append(f"Measured {any_row['date']} at `{any_row['git_rev']}` on {any_row['machine']}. "
@@ -72,6 +78,8 @@ def table(rows, outdir):
         lines.append("")
     head = ["frame size", "bindings", "flows", "v4→v6 alone", "v6→v4 alone",
             "both at once: v4→v6", "v6→v4", "total", "Gbps v4→v6 / v6→v4 alone", "dropped"]
+    if has_instr:
+        head.insert(-1, "instructions / packet v4→v6 / v6→v4")
     if has_snabb:
         head += ["Snabb v4→v6", "Snabb v6→v4"]
     lines.append("| " + " | ".join(head) + " |")
@@ -85,7 +93,10 @@ def table(rows, outdir):
                  cell(rows, "lwaftr", size, b, f, "v4_to_v6", "shared"),
                  cell(rows, "lwaftr", size, b, f, "v6_to_v4", "shared"),
                  cell(rows, "lwaftr", size, b, f, "total", "shared"),
-                 gbps(rows, size, b, f, "v4_to_v6") + " / " + gbps(rows, size, b, f, "v6_to_v4"), dropped]
+                 gbps(rows, size, b, f, "v4_to_v6") + " / " + gbps(rows, size, b, f, "v6_to_v4")]
+        if has_instr:
+            cells.append(instr(size, b, f, "v4_to_v6") + " / " + instr(size, b, f, "v6_to_v4"))
+        cells.append(dropped)
         if has_snabb:
             cells += [cell(rows, "snabb", size, b, f, "v4_to_v6", "shared"),
                       cell(rows, "snabb", size, b, f, "v6_to_v4", "shared")]
