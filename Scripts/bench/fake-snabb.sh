@@ -18,6 +18,7 @@ done
 for f in "$@"; do [ -r "$f" ] || { echo "fake-snabb: cannot read $f" >&2; exit 1; }; done
 grep -q 'softwire {' "$1" || { echo "fake-snabb: $1 has no softwires" >&2; exit 1; }
 d=${FAKE_DECAP_MPPS:-2.0} e=${FAKE_ENCAP_MPPS:-2.5}
+echo "loading compiled configuration from ${1%.conf}.o"   # Snabb logs before its CSV
 echo "Time (s),Decap. MPPS,Decap. Gbps,Encap. MPPS,Encap. Gbps"
 for ((i = 1; i <= ${duration%.*} || i == 1; i++)); do
   awk -v t="$i" -v d="$d" -v e="$e" 'BEGIN { printf "%.6f,%.6f,%.6f,%.6f,%.6f\n", t, d, d * 4.08, e, e * 4.72 }'

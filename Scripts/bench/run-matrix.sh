@@ -105,10 +105,10 @@ figs() {  # json suffix (v4_to_v6 | v6_to_v4 | total)
     | [$m, $g, $c, (if $m > 0 then $g * $c / $m else 0 end)] | map(r) | join(" ")' <<<"$1"
 }
 
-# Average Decap./Encap. MPPS over the rows of Snabb's bench CSV (first row skipped as warm-up when
-# there are more): prints "ENCAP DECAP".
+# Average Decap./Encap. MPPS over the rows of Snabb's bench CSV (log lines before its header are
+# ignored; the first row is skipped as warm-up when there are more): prints "ENCAP DECAP".
 snabb_rates() {
-  awk -F, 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i ~ /^Decap\. MPPS/) d = i; if ($i ~ /^Encap\. MPPS/) e = i }; next }
+  awk -F, '/Decap\. MPPS/ { for (i = 1; i <= NF; i++) { if ($i ~ /^Decap\. MPPS/) d = i; if ($i ~ /^Encap\. MPPS/) e = i }; next }
            d && e && $1 ~ /^[0-9.]+$/ { n++; de[n] = $d; en[n] = $e }
            END { s = (n > 1) ? 2 : 1; c = 0; for (i = s; i <= n; i++) { sd += de[i]; se += en[i]; c++ }
                  if (c == 0) exit 1; printf "%.3f %.3f\n", se / c, sd / c }'
