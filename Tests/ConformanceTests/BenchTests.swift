@@ -13,6 +13,17 @@ import Testing
         return template.withUnsafeMutableBufferPointer { String(cString: mkdtemp($0.baseAddress!)!) }
     }
 
+    /// Removes a test's folder and everything in it.
+    static func removeTree(_ path: String) {
+        guard let d = opendir(path) else { unlink(path); return }
+        while let e = readdir(d) {
+            let name = withUnsafeBytes(of: e.pointee.d_name) { String(cString: $0.bindMemory(to: CChar.self).baseAddress!) }
+            if name != "." && name != ".." { removeTree(path + "/" + name) }
+        }
+        closedir(d)
+        rmdir(path)
+    }
+
     static func be16(_ f: [UInt8], _ o: Int) -> Int { Int(f[o]) << 8 | Int(f[o + 1]) }
 
     @Test func flowsSpreadOverDistinctBindings() {
@@ -44,6 +55,7 @@ import Testing
     /// Generated traces, configuration and snapshot agree: every packet is forwarded, to the right B4.
     @Test func generatedTracesAreForwardedToTheirSoftwires() throws {
         let dir = Self.tempDir()
+        defer { Self.removeTree(dir) }
         try BenchTraceWriter.writeTable(bindings: 256, dir: dir, fullConf: true)
         try BenchTraceWriter.writeTraces(bindings: 256, flows: 100, size: .fixed(550), dir: dir)
         let in4 = try OfflineRunner.frames(dir + "/f100/ipv4-0550.pcap")
@@ -82,6 +94,7 @@ import Testing
     @Test func replayWorkersSumAndOneSidedRuns() throws {
         let w = BenchWorkload(bindings: 64, flows: 64)
         let dir = Self.tempDir()
+        defer { Self.removeTree(dir) }
         try BenchTraceWriter.writeTable(bindings: 64, dir: dir, fullConf: false)
         try BenchTraceWriter.writeTraces(bindings: 64, flows: 64, size: .fixed(128), dir: dir)
         let in4 = try OfflineRunner.frames(dir + "/f64/ipv4-0128.pcap")
@@ -108,6 +121,7 @@ import Testing
     @Test func replayCountsDrops() throws {
         let traces = BenchWorkload(bindings: 64, flows: 64)
         let dir = Self.tempDir()
+        defer { Self.removeTree(dir) }
         try BenchTraceWriter.writeTraces(bindings: 64, flows: 64, size: .fixed(128), dir: dir)
         let in6 = try OfflineRunner.frames(dir + "/f64/ipv6-0128.pcap")
         var o = ReplayOptions()
