@@ -20,5 +20,14 @@ let package = Package(
             path: "Benchmarks/BindingTableBench",
             swiftSettings: [.unsafeFlags(["-Ounchecked"])],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        .executableTarget(
+            name: "PacketPathBench",
+            dependencies: [
+                .product(name: "Benchmark", package: "benchmark"),
+                .product(name: "PacketEngine", package: "swift-lwaftr"),
+            ],
+            path: "Benchmarks/PacketPathBench",
+            swiftSettings: [.unsafeFlags(["-Ounchecked"])],
+            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
     ]
 )

@@ -4,7 +4,7 @@ set -euo pipefail
 source "$(dirname "$0")/lib.sh"
 cd "$root"
 ensure_swift
-ensure_packages libpcap-dev libmnl-dev pkg-config tshark valgrind
+ensure_packages libpcap-dev libmnl-dev pkg-config tshark valgrind jq
 
 echo "== build"
 swift build --build-tests 2>&1 | grep -Ev '^\[[0-9]+/[0-9]+\]' || true
@@ -29,6 +29,10 @@ fi
 
 echo "== fuzz smoke run (the long runs are documented in README)"
 Scripts/fuzz.sh 50000
+
+echo "== bench scripts (plumbing, fake snabb) and the instructions-per-packet guard (callgrind, release build)"
+Scripts/bench/selftest.sh
+if command -v valgrind >/dev/null 2>&1; then Scripts/bench/instr-guard.sh; else echo "valgrind missing: guard skipped"; fi
 
 echo "== swift test"
 swift test --skip-build 2>&1
