@@ -45,11 +45,10 @@ public final class LwAFTREngine {
     @usableFromInline let intIngressFilter: PacketFilter?
     @usableFromInline let intEgressFilter: PacketFilter?
 
-    /// Scratch for batched lookups (keys and results of one input batch).
+    /// Scratch for batched lookups (table keys and their home slots, one input batch).
     @usableFromInline let scratchCapacity: Int
-    @usableFromInline let scratchIPv4: UnsafeMutablePointer<UInt32>
-    @usableFromInline let scratchPorts: UnsafeMutablePointer<UInt16>
-    @usableFromInline let scratchResults: UnsafeMutablePointer<SoftwireValue>
+    @usableFromInline let scratchKeys: UnsafeMutablePointer<UInt64>
+    @usableFromInline let scratchSlots: UnsafeMutablePointer<Int>
 
     /// Whether the one-time next-hop solicitations were sent.
     @usableFromInline var solicited = false
@@ -77,9 +76,8 @@ public final class LwAFTREngine {
         local4 = PacketBatch(capacity: stageCap)
         local6 = PacketBatch(capacity: stageCap)
         scratchCapacity = max(batchCapacity, 64)
-        scratchIPv4 = .allocate(capacity: scratchCapacity)
-        scratchPorts = .allocate(capacity: scratchCapacity)
-        scratchResults = .allocate(capacity: scratchCapacity)
+        scratchKeys = .allocate(capacity: scratchCapacity)
+        scratchSlots = .allocate(capacity: scratchCapacity)
         held4 = PacketBatch(capacity: 1024)
         held6 = PacketBatch(capacity: 1024)
         reassembler4 = Reassembler(family: .ipv4, maxFragmentsPerPacket: settings.extMaxFragmentsPerPacket,
@@ -93,9 +91,8 @@ public final class LwAFTREngine {
     }
 
     deinit {
-        scratchIPv4.deallocate()
-        scratchPorts.deallocate()
-        scratchResults.deallocate()
+        scratchKeys.deallocate()
+        scratchSlots.deallocate()
     }
 
     /// Convenience: engine for a configuration with a table built from its softwires.

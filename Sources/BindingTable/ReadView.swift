@@ -1,0 +1,68 @@
+public import LwAFTRCore
+public import Synchronization
+
+extension BindingTable {
+    /// A reader's view of the table for one batch, for callers that interleave the lookup stages
+    /// with their own per-packet work: compute every key and prefetch its slot, then probe.
+    /// Taken from `Reader.view`; valid until that reader's next `quiescent()` (it holds the
+    /// published root, which QSBR keeps alive until then). Lock-free, allocation-free, inlined.
+    @frozen public struct View {
+        @usableFromInline let root: UnsafePointer<Root>
+        @usableFromInline let brs: UnsafeMutablePointer<Atomic<UInt64>>
+
+        @inlinable init(root: UnsafePointer<Root>, brs: UnsafeMutablePointer<Atomic<UInt64>>) {
+            self.root = root
+            self.brs = brs
+        }
+
+        /// Home slot of `ipv4`'s port-set entry.
+        @inlinable @inline(__always)
+        public func paramsSlot(ipv4: UInt32) -> Int { Probe.paramsHome(root, ipv4) }
+
+        /// Address of a port-set slot (to prefetch).
+        @inlinable @inline(__always)
+        public func paramsAddress(_ slot: Int) -> UnsafeRawPointer { UnsafeRawPointer(root.pointee.params + slot) }
+
+        /// The stored key of the softwire owning (ipv4, port), probing `ipv4`'s port-set entry from
+        /// `paramsSlot`; 0 when no softwire can own it (address unknown, or port reserved).
+        @inlinable @inline(__always)
+        public func key(ipv4: UInt32, port: UInt16, paramsSlot: Int) -> UInt64 {
+            ParamsWord.key(Probe.params(root, ipv4, from: paramsSlot), port: port)
+        }
+
+        /// The stored key of the softwire owning (ipv4, port); 0 when no softwire can own it
+        /// (a non-zero key may still be absent). Skips the port-set probe when every address
+        /// shares one port set.
+        @inlinable @inline(__always)
+        public func key(ipv4: UInt32, port: UInt16) -> UInt64 { Probe.key(root, ipv4: ipv4, port: port) }
+
+        /// Home slot of a (non-zero) key.
+        @inlinable @inline(__always)
+        public func slot(key: UInt64) -> Int { root.pointee.hash(key) }
+
+        /// Address of a softwire slot (to prefetch).
+        @inlinable @inline(__always)
+        public func slotAddress(_ slot: Int) -> UnsafeRawPointer { UnsafeRawPointer(root.pointee.slots + slot) }
+
+        /// The softwire stored under a (non-zero) key, probing from `slot`; read under the slot's
+        /// seqlock, never torn.
+        @inlinable @inline(__always)
+        public func find(key: UInt64, slot: Int) -> SoftwireValue? { Probe.find(root, key, from: slot) }
+
+        /// Whether any softwire uses this IPv4 address.
+        @inlinable @inline(__always)
+        public func isManaged(ipv4: UInt32) -> Bool { Probe.isManaged(root, ipv4: ipv4) }
+
+        /// The br-address with this index (an index a lookup returned).
+        @inlinable @inline(__always)
+        public func brAddress(_ index: UInt32) -> IPv6Address {
+            IPv6Address(hi: brs[2 &* Int(index)].load(ordering: .relaxed),
+                        lo: brs[2 &* Int(index) &+ 1].load(ordering: .relaxed))
+        }
+    }
+}
+
+extension BindingTable.Reader {
+    /// This batch's view of the table (see `BindingTable.View`).
+    @inlinable public var view: BindingTable.View { BindingTable.View(root: Probe.root(control), brs: brs) }
+}
