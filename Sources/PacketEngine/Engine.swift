@@ -45,10 +45,9 @@ public final class LwAFTREngine {
     @usableFromInline let intIngressFilter: PacketFilter?
     @usableFromInline let intEgressFilter: PacketFilter?
 
-    /// Scratch for batched lookups (table keys and their home slots, one input batch).
+    /// Scratch for batched lookups: (table key, home slot) pairs of one input batch.
     @usableFromInline let scratchCapacity: Int
-    @usableFromInline let scratchKeys: UnsafeMutablePointer<UInt64>
-    @usableFromInline let scratchSlots: UnsafeMutablePointer<Int>
+    @usableFromInline let scratch: UnsafeMutablePointer<UInt64>
 
     /// Whether the one-time next-hop solicitations were sent.
     @usableFromInline var solicited = false
@@ -76,8 +75,7 @@ public final class LwAFTREngine {
         local4 = PacketBatch(capacity: stageCap)
         local6 = PacketBatch(capacity: stageCap)
         scratchCapacity = max(batchCapacity, 64)
-        scratchKeys = .allocate(capacity: scratchCapacity)
-        scratchSlots = .allocate(capacity: scratchCapacity)
+        scratch = .allocate(capacity: 2 * scratchCapacity)
         held4 = PacketBatch(capacity: 1024)
         held6 = PacketBatch(capacity: 1024)
         reassembler4 = Reassembler(family: .ipv4, maxFragmentsPerPacket: settings.extMaxFragmentsPerPacket,
@@ -91,8 +89,7 @@ public final class LwAFTREngine {
     }
 
     deinit {
-        scratchKeys.deallocate()
-        scratchSlots.deallocate()
+        scratch.deallocate()
     }
 
     /// Convenience: engine for a configuration with a table built from its softwires.

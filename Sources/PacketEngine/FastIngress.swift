@@ -17,13 +17,11 @@ extension LwAFTREngine {
     @inline(__always)
     static func isPlain4(_ p: Packet) -> Bool {
         let d = p.data
-        guard p.length >= 38 else { return false }
-        // Little-endian words: bytes 12…19 (type, version/IHL, TOS, total length, id) and
-        // 20…27 (flags/fragment offset, TTL, protocol, checksum, …).
-        let w0 = d.loadUnaligned(fromByteOffset: L.ethType, as: UInt64.self)
-        let w1 = d.loadUnaligned(fromByteOffset: L.eth + L.v4Flags, as: UInt64.self)
-        return w0 & 0xFF_FFFF == 0x45_0008 && w1 & 0xFF3F == 0 && UInt8(truncatingIfNeeded: w1 >> 24) != L.protoICMP
-            && Int(UInt16(truncatingIfNeeded: w0 >> 32).byteSwapped) &+ L.eth <= p.length
+        return p.length >= 38 && d.loadUnaligned(fromByteOffset: L.ethType, as: UInt16.self) == 0x0008
+            && d.u8(L.eth) == 0x45
+            && d.loadUnaligned(fromByteOffset: L.eth + L.v4Flags, as: UInt16.self) & 0xFF3F == 0
+            && d.u8(L.eth + L.v4Proto) != L.protoICMP
+            && Int(d.be16(L.eth + L.v4TotalLength)) &+ L.eth <= p.length
     }
 
     /// Whether the frame is IPv6 carrying IPv4 (next header 4: never NDP, echo or a fragment),
@@ -49,7 +47,7 @@ extension LwAFTREngine {
             if settings.intVLAN == nil && intEgressFilter == nil && settings.intNextHopMAC != 0
                 && held6.isEmpty && local6.isEmpty && core4.isEmpty && egress6.isEmpty {
                 let view = reader.view
-                let frames = batch.storage, keys = scratchKeys, slots = scratchSlots
+                let frames = batch.storage, scratch = scratch
                 // Pass 1: the leading run of plain frames; key (dst, dst port), prefetch its slot.
                 while m < limit {
                     let p = frames[m]
@@ -57,8 +55,8 @@ extension LwAFTREngine {
                     let key = view.key(ipv4: p.data.be32(L.eth + L.v4Dst), port: p.data.be16(L.eth + 20 + 2))
                     let slot = view.slot(key: key)
                     cshim_prefetch(view.slotAddress(slot))
-                    keys[m] = key
-                    slots[m] = slot
+                    scratch[2 &* m] = key
+                    scratch[2 &* m &+ 1] = UInt64(truncatingIfNeeded: slot)
                     m &+= 1
                 }
                 // Pass 2: probe and rewrite, until the first frame that needs the full stages.
@@ -85,27 +83,31 @@ extension LwAFTREngine {
         let fl = UInt64(s.flowLabel & 0xFFFFF)
         // Ethernet + IPv6 header templates (little-endian words of the wire bytes 0…23).
         let e0 = Self.wire(s.intNextHopMAC << 16 | s.intMAC >> 32)
-        let e1 = Self.wire((s.intMAC & 0xFFFF_FFFF) << 32 | 0x86DD << 16 | 0x6000 | fl >> 16)
+        let e1 = Self.wire((s.intMAC & 0xFFFF_FFFF) << 32 | 0x86DD << 16)
+        // Bytes 14-15 (version, traffic class = TOS, flow label top) from the IPv4 header's first
+        // two bytes `0x45, TOS` rotated left by 4 bits, then fixed up by one xor.
+        let tosFix = UInt16(0x30) | (0x04 ^ UInt16(truncatingIfNeeded: fl >> 16)) << 8
         let e2 = Self.wire((fl & 0xFFFF) << 48 | UInt64(L.protoIPv4) << 24 | 0xFF << 16)
         let maxLength = s.intMTU &- (L.v6Header &- L.eth)  // frame length whose IPv6 packet fits the MTU
         let base = pool.base, bufferSize = pool.bufferSize
         var brIndex = UInt32.max, brHi: UInt64 = 0, brLo: UInt64 = 0
-        let out = out6.storage + out6.count, frames = batch.storage, keys = scratchKeys, slots = scratchSlots
+        let out = out6.storage + out6.count, frames = batch.storage, scratch = scratch
         var inBytes = 0, i = 0
         while i < end {
-            let key = keys[i]
-            guard key != 0, let v = view.find(key: key, slot: slots[i]) else { break }
+            let key = scratch[2 &* i]
+            guard key != 0, let v = view.find(key: key, slot: Int(truncatingIfNeeded: scratch[2 &* i &+ 1])) else { break }
             var p = frames[i]
             let d = p.data
             let w = d.loadUnaligned(fromByteOffset: L.eth + L.v4TTL, as: UInt32.self)  // TTL, protocol, checksum
             guard w & 0xFF > 1, p.length <= maxLength,
                   base.distance(to: d) &- Int(p.index) &* bufferSize >= L.v6Header else { break }
-            // TTL - 1 with the RFC 1624 eqn. 3 checksum update, done on the byte-swapped word
-            // (one's-complement sums commute with byte swapping): ~(~HC + ~0x0100 + 0x0000).
-            let c = UInt32(~UInt16(truncatingIfNeeded: w >> 16)) &+ 0xFFFE
-            let f = ~((c & 0xFFFF) &+ (c >> 16))
-            d.storeBytes(of: (w & 0xFFFF) &- 1 | f << 16, toByteOffset: L.eth + L.v4TTL, as: UInt32.self)
-            let tos = UInt16(d.u8(L.eth + L.v4TOS))
+            // TTL - 1 with the RFC 1624 eqn. 3 checksum update HC' = ~(~HC + ~0x0100), done on the
+            // byte-swapped word c (one's-complement sums commute with byte swapping), where it is
+            // c + 1, except 0xFFFE → 0 and 0xFFFF → 1: t + (t >> 16) - 1 with t = c + 2.
+            let t = (w >> 16) &+ 2
+            d.storeBytes(of: (w & 0xFFFF) &- 1 | (t &+ (t >> 16) &- 1) << 16, toByteOffset: L.eth + L.v4TTL,
+                         as: UInt32.self)
+            let v0 = d.loadUnaligned(fromByteOffset: L.eth, as: UInt16.self)  // 0x45, TOS
             if v.brIndex != brIndex {
                 brIndex = v.brIndex
                 let br = view.brAddress(brIndex)
@@ -114,7 +116,7 @@ extension LwAFTREngine {
             }
             let o = d - L.v6Header
             o.storeBytes(of: e0, as: UInt64.self)
-            o.storeBytes(of: e1 | UInt64((tos &<< 4).byteSwapped) << 48, toByteOffset: 8, as: UInt64.self)
+            o.storeBytes(of: e1 | UInt64((v0 &<< 4 | v0 &>> 12) ^ tosFix) << 48, toByteOffset: 8, as: UInt64.self)
             let payload = UInt16(truncatingIfNeeded: p.length &- L.eth)
             o.storeBytes(of: e2 | UInt64(payload.byteSwapped) << 16, toByteOffset: 16, as: UInt64.self)
             o.storeBytes(of: brHi, toByteOffset: L.eth + L.v6Src, as: UInt64.self)
@@ -145,7 +147,7 @@ extension LwAFTREngine {
             if settings.extVLAN == nil && extEgressFilter == nil && settings.extNextHopMAC != 0
                 && held4.isEmpty && local4.isEmpty && core6.isEmpty && egress4.isEmpty {
                 let view = reader.view
-                let frames = batch.storage, keys = scratchKeys, slots = scratchSlots
+                let frames = batch.storage, scratch = scratch
                 // Pass 1: the leading run of plain tunnelled frames; key (inner src, src port),
                 // prefetch its slot.
                 while m < limit {
@@ -155,8 +157,8 @@ extension LwAFTREngine {
                     let key = view.key(ipv4: ip4.be32(L.v4Src), port: ip4.be16(20))
                     let slot = view.slot(key: key)
                     cshim_prefetch(view.slotAddress(slot))
-                    keys[m] = key
-                    slots[m] = slot
+                    scratch[2 &* m] = key
+                    scratch[2 &* m &+ 1] = UInt64(truncatingIfNeeded: slot)
                     m &+= 1
                 }
                 if m != 0 { i = decapsulate(&batch, m, &out4, view) }
@@ -183,11 +185,11 @@ extension LwAFTREngine {
         let maxLength = s.extMTU &+ (L.eth + L.v6Header)
         let hairpinning = s.hairpinning
         var brIndex = UInt32.max, brHi: UInt64 = 0, brLo: UInt64 = 0
-        let out = out4.storage + out4.count, frames = batch.storage, keys = scratchKeys, slots = scratchSlots
+        let out = out4.storage + out4.count, frames = batch.storage, scratch = scratch
         var inBytes = 0, i = 0
         while i < end {
-            let key = keys[i]
-            guard key != 0, let v = view.find(key: key, slot: slots[i]) else { break }
+            let key = scratch[2 &* i]
+            guard key != 0, let v = view.find(key: key, slot: Int(truncatingIfNeeded: scratch[2 &* i &+ 1])) else { break }
             var p = frames[i]
             let ip6 = p.data + L.eth
             let ip4 = ip6 + L.v6Header
