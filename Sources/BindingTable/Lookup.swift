@@ -89,24 +89,38 @@ internal import CShim
         r.pointee.hash(key)
     }
 
-    /// Probes for a stored key from slot `start`. Every slot is read whole under its seqlock
-    /// (sequence, key, B4, sequence again; retried while odd or changed), so a match is never
-    /// torn and an empty slot is never one the writer is filling.
+    /// Reads a slot whose key matched under its seqlock (sequence, key, B4, sequence again;
+    /// retried while odd or changed): the value, or nil when the slot now holds another key
+    /// (entries never move, so the caller keeps probing).
     @inlinable @inline(__always)
-    static func find(_ r: UnsafePointer<Root>, _ key: UInt64, from start: Int) -> SoftwireValue? {
-        let slots = r.pointee.slots, mask = r.pointee.mask
-        var i = start
+    static func read(_ s: UnsafeMutablePointer<Slot>, _ key: UInt64) -> SoftwireValue? {
         while true {
-            let s = slots + i
             let w1 = s.pointee.word.load(ordering: .acquiring)
             let k = s.pointee.key.load(ordering: .relaxed)
             let hi = s.pointee.b4Hi.load(ordering: .relaxed)
             let lo = s.pointee.b4Lo.load(ordering: .relaxed)
             atomicMemoryFence(ordering: .acquiring)
             let w2 = s.pointee.word.load(ordering: .relaxed)
-            guard w1 == w2 && w1 & 1 == 0 else { continue }  // the writer is (or was) inside: reread
-            if k == key { return SoftwireValue(b4Hi: hi, b4Lo: lo, brIndex: UInt32(truncatingIfNeeded: w1 >> 32)) }
-            if k == SlotMark.empty { return nil }
+            if w1 == w2 && w1 & 1 == 0 {
+                return k == key ? SoftwireValue(b4Hi: hi, b4Lo: lo, brIndex: UInt32(truncatingIfNeeded: w1 >> 32)) : nil
+            }
+        }
+    }
+
+    /// Probes for a stored key from slot `start`: a key compare per slot (collisions stay cheap);
+    /// the matching slot is read under its seqlock, so it is never torn.
+    @inlinable @inline(__always)
+    static func find(_ r: UnsafePointer<Root>, _ key: UInt64, from start: Int) -> SoftwireValue? {
+        let slots = r.pointee.slots, mask = r.pointee.mask
+        var i = start
+        while true {
+            let s = slots + i
+            let k = s.pointee.key.load(ordering: .relaxed)
+            if k == key {
+                if let v = read(s, key) { return v }
+            } else if k == SlotMark.empty {
+                return nil
+            }
             i = (i &+ 1) & mask
         }
     }

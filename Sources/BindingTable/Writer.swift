@@ -133,8 +133,10 @@ struct WriterState {
         var pm: ParamsMap
 
         init(count: Int, swSeed: UInt64, pmSeed: UInt64) {
-            sw = SoftwireMap(capacity: capacityFor(count), seed: swSeed)
-            pm = ParamsMap(capacity: capacityFor(min(count, 4096)), seed: pmSeed)
+            // Small tables (up to 64 k softwires, ≤ 8 MiB) start at a quarter of the load limit:
+            // short probe chains whatever the seed; large ones at the limit.
+            sw = SoftwireMap(capacity: capacityFor(count <= 1 << 16 ? 4 * count : count), seed: swSeed)
+            pm = ParamsMap(capacity: capacityFor(min(4 * count, 1 << 16)), seed: pmSeed)
         }
 
         mutating func add(ipv4: UInt32, psid: UInt16, portSet: PortSet, b4Hi: UInt64, b4Lo: UInt64,
