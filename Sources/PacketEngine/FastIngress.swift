@@ -91,12 +91,14 @@ extension LwAFTREngine {
         let maxLength = s.intMTU &- (L.v6Header &- L.eth)  // frame length whose IPv6 packet fits the MTU
         let base = pool.base, bufferSize = pool.bufferSize
         var brIndex = UInt32.max, brHi: UInt64 = 0, brLo: UInt64 = 0
-        let out = out6.storage + out6.count, frames = batch.storage, scratch = scratch
-        var inBytes = 0, i = 0
-        while i < end {
-            let key = scratch[2 &* i]
-            guard key != 0, let v = view.find(key: key, slot: Int(truncatingIfNeeded: scratch[2 &* i &+ 1])) else { break }
-            var p = frames[i]
+        let frames = batch.storage
+        var fp = frames, sp = UnsafePointer(scratch), op = out6.storage + out6.count
+        let fend = frames + end
+        var inBytes = 0
+        while fp != fend {
+            let key = sp[0]
+            guard key != 0, let v = view.find(key: key, slot: Int(truncatingIfNeeded: sp[1])) else { break }
+            var p = fp.pointee
             let d = p.data
             let w = d.loadUnaligned(fromByteOffset: L.eth + L.v4TTL, as: UInt32.self)  // TTL, protocol, checksum
             guard w & 0xFF > 1, p.length <= maxLength,
@@ -126,9 +128,12 @@ extension LwAFTREngine {
             inBytes &+= p.length
             p.data = o
             p.length &+= L.v6Header
-            (out + i).initialize(to: p)
-            i &+= 1
+            op.initialize(to: p)
+            op += 1
+            fp += 1
+            sp += 2
         }
+        let i = frames.distance(to: fp)
         if i != 0 {
             out6.count &+= i
             counters.add(.inIPv4Packets, i)
