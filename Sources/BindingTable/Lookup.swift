@@ -73,6 +73,12 @@ internal import CShim
     static func key(_ r: UnsafePointer<Root>, ipv4: UInt32, port: UInt16) -> UInt64 {
         let u = r.pointee.uniform
         if u != 0 { return ParamsWord.key(present: UInt64(ipv4) << 32 | u, port: port) }
+        return probedKey(r, ipv4: ipv4, port: port)
+    }
+
+    /// The stored key owning (ipv4, port) from the params map, or 0.
+    @inlinable @inline(__always)
+    static func probedKey(_ r: UnsafePointer<Root>, ipv4: UInt32, port: UInt16) -> UInt64 {
         let want = UInt64(ipv4) << 32 | SlotMark.present
         let words = r.pointee.params, mask = r.pointee.paramsMask
         var i = paramsHome(r, ipv4)

@@ -36,6 +36,19 @@ extension BindingTable {
         @inlinable @inline(__always)
         public func key(ipv4: UInt32, port: UInt16) -> UInt64 { Probe.key(root, ipv4: ipv4, port: port) }
 
+        /// Whether every address shares one port set (then `uniformKey` may be used).
+        @inlinable public var uniform: UInt64 { root.pointee.uniform }
+
+        /// `key(ipv4:port:)` when `uniform` is not 0 (no probe).
+        @inlinable @inline(__always)
+        public func uniformKey(ipv4: UInt32, port: UInt16) -> UInt64 {
+            ParamsWord.key(present: UInt64(ipv4) << 32 | root.pointee.uniform, port: port)
+        }
+
+        /// `key(ipv4:port:)` through the port-set probe (always correct).
+        @inlinable @inline(__always)
+        public func probedKey(ipv4: UInt32, port: UInt16) -> UInt64 { Probe.probedKey(root, ipv4: ipv4, port: port) }
+
         /// Home slot of a (non-zero) key.
         @inlinable @inline(__always)
         public func slot(key: UInt64) -> Int { root.pointee.hash(key) }
@@ -48,6 +61,18 @@ extension BindingTable {
         /// seqlock, never torn.
         @inlinable @inline(__always)
         public func find(key: UInt64, slot: Int) -> SoftwireValue? { Probe.find(root, key, from: slot) }
+
+        /// `find(key:slot:)` from a slot given by its address (`slotAddress`), so a pipelined
+        /// caller keeps one word per packet: the table's base and mask are only read on a collision.
+        @inlinable @inline(__always)
+        public func find(key: UInt64, at address: UnsafeRawPointer) -> SoftwireValue? {
+            let s = UnsafeMutablePointer<Slot>(mutating: address.assumingMemoryBound(to: Slot.self))
+            let k = s.pointee.key.load(ordering: .relaxed)
+            if k == key, let v = Probe.read(s, key) { return v }
+            if k == SlotMark.empty { return nil }
+            let slots = root.pointee.slots
+            return Probe.find(root, key, from: (slots.distance(to: s) &+ 1) & root.pointee.mask)
+        }
 
         /// Whether any softwire uses this IPv4 address.
         @inlinable @inline(__always)

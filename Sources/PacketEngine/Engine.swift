@@ -45,7 +45,7 @@ public final class LwAFTREngine {
     @usableFromInline let intIngressFilter: PacketFilter?
     @usableFromInline let intEgressFilter: PacketFilter?
 
-    /// Scratch for batched lookups: (table key, home slot) pairs of one input batch.
+    /// Scratch for batched lookups: (table key, home slot address) pairs of one input batch.
     @usableFromInline let scratchCapacity: Int
     @usableFromInline let scratch: UnsafeMutablePointer<UInt64>
 

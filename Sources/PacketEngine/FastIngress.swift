@@ -47,18 +47,9 @@ extension LwAFTREngine {
             if settings.intVLAN == nil && intEgressFilter == nil && settings.intNextHopMAC != 0
                 && held6.isEmpty && local6.isEmpty && core4.isEmpty && egress6.isEmpty {
                 let view = reader.view
-                let frames = batch.storage, scratch = scratch
-                // Pass 1: the leading run of plain frames; key (dst, dst port), prefetch its slot.
-                while m < limit {
-                    let p = frames[m]
-                    guard Self.isPlain4(p) else { break }
-                    let key = view.key(ipv4: p.data.be32(L.eth + L.v4Dst), port: p.data.be16(L.eth + 20 + 2))
-                    let slot = view.slot(key: key)
-                    cshim_prefetch(view.slotAddress(slot))
-                    scratch[2 &* m] = key
-                    scratch[2 &* m &+ 1] = UInt64(truncatingIfNeeded: slot)
-                    m &+= 1
-                }
+                // Pass 1 (a copy per key derivation, so the loop does not test it per frame).
+                m = view.uniform != 0 ? keys4(batch.storage, limit, view, uniform: true)
+                    : keys4(batch.storage, limit, view, uniform: false)
                 // Pass 2: probe and rewrite, until the first frame that needs the full stages.
                 if m != 0 { i = encapsulate(&batch, m, &out6, view) }
             } else {
@@ -72,6 +63,47 @@ extension LwAFTREngine {
             i &+= 1
         }
         batch.removeAll()
+    }
+
+    /// Pass 1 of the encapsulation path: the leading run of plain frames (at most `limit`); for
+    /// each, the table key of (dst, dst port) and the address of its home slot (prefetched) go
+    /// to the scratch array. Returns the length of the run.
+    @inline(__always)
+    func keys4(_ frames: UnsafeMutablePointer<Packet>, _ limit: Int, _ view: BindingTable.View, uniform: Bool) -> Int {
+        let scratch = scratch
+        var m = 0
+        while m < limit {
+            let p = frames[m]
+            guard Self.isPlain4(p) else { break }
+            let ipv4 = p.data.be32(L.eth + L.v4Dst), port = p.data.be16(L.eth + 20 + 2)
+            let key = uniform ? view.uniformKey(ipv4: ipv4, port: port) : view.probedKey(ipv4: ipv4, port: port)
+            let slot = view.slotAddress(view.slot(key: key))
+            cshim_prefetch(slot)
+            scratch[2 &* m] = key
+            scratch[2 &* m &+ 1] = UInt64(UInt(bitPattern: slot))
+            m &+= 1
+        }
+        return m
+    }
+
+    /// Pass 1 of the decapsulation path: as `keys4`, keyed by (inner src, src port).
+    @inline(__always)
+    func keys6(_ frames: UnsafeMutablePointer<Packet>, _ limit: Int, _ view: BindingTable.View, uniform: Bool) -> Int {
+        let scratch = scratch
+        var m = 0
+        while m < limit {
+            let p = frames[m]
+            guard Self.isPlain6(p) else { break }
+            let ip4 = p.data + (L.eth + L.v6Header)
+            let ipv4 = ip4.be32(L.v4Src), port = ip4.be16(20)
+            let key = uniform ? view.uniformKey(ipv4: ipv4, port: port) : view.probedKey(ipv4: ipv4, port: port)
+            let slot = view.slotAddress(view.slot(key: key))
+            cshim_prefetch(slot)
+            scratch[2 &* m] = key
+            scratch[2 &* m &+ 1] = UInt64(UInt(bitPattern: slot))
+            m &+= 1
+        }
+        return m
     }
 
     /// Fast encapsulation of the first `m` frames (keys in the scratch arrays); returns how many
@@ -97,7 +129,8 @@ extension LwAFTREngine {
         var inBytes = 0
         while fp != fend {
             let key = sp[0]
-            guard key != 0, let v = view.find(key: key, slot: Int(truncatingIfNeeded: sp[1])) else { break }
+            guard key != 0, let v = view.find(key: key, at: UnsafeRawPointer(bitPattern: UInt(sp[1])).unsafelyUnwrapped)
+            else { break }
             var p = fp.pointee
             let d = p.data
             let w = d.loadUnaligned(fromByteOffset: L.eth + L.v4TTL, as: UInt32.self)  // TTL, protocol, checksum
@@ -152,20 +185,8 @@ extension LwAFTREngine {
             if settings.extVLAN == nil && extEgressFilter == nil && settings.extNextHopMAC != 0
                 && held4.isEmpty && local4.isEmpty && core6.isEmpty && egress4.isEmpty {
                 let view = reader.view
-                let frames = batch.storage, scratch = scratch
-                // Pass 1: the leading run of plain tunnelled frames; key (inner src, src port),
-                // prefetch its slot.
-                while m < limit {
-                    let p = frames[m]
-                    guard Self.isPlain6(p) else { break }
-                    let ip4 = p.data + (L.eth + L.v6Header)
-                    let key = view.key(ipv4: ip4.be32(L.v4Src), port: ip4.be16(20))
-                    let slot = view.slot(key: key)
-                    cshim_prefetch(view.slotAddress(slot))
-                    scratch[2 &* m] = key
-                    scratch[2 &* m &+ 1] = UInt64(truncatingIfNeeded: slot)
-                    m &+= 1
-                }
+                m = view.uniform != 0 ? keys6(batch.storage, limit, view, uniform: true)
+                    : keys6(batch.storage, limit, view, uniform: false)
                 if m != 0 { i = decapsulate(&batch, m, &out4, view) }
             } else {
                 while m < limit && Self.isPlain6(batch[m]) { m &+= 1 }
@@ -194,7 +215,9 @@ extension LwAFTREngine {
         var inBytes = 0, i = 0
         while i < end {
             let key = scratch[2 &* i]
-            guard key != 0, let v = view.find(key: key, slot: Int(truncatingIfNeeded: scratch[2 &* i &+ 1])) else { break }
+            guard key != 0,
+                  let v = view.find(key: key, at: UnsafeRawPointer(bitPattern: UInt(scratch[2 &* i &+ 1])).unsafelyUnwrapped)
+            else { break }
             var p = frames[i]
             let ip6 = p.data + L.eth
             let ip4 = ip6 + L.v6Header

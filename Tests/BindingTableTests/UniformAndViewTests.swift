@@ -21,6 +21,11 @@ struct UniformAndViewTests {
             #expect(viaParams == key || viaParams == 0)
             let staged2 = viaParams == 0 ? nil : view.find(key: viaParams, slot: view.slot(key: viaParams))
             #expect(staged2 == staged)
+            // The pipelined forms: split key derivations and the probe from a slot address.
+            let split = view.uniform != 0 ? view.uniformKey(ipv4: ip, port: port) : view.probedKey(ipv4: ip, port: port)
+            #expect(split == key)
+            let atAddress = key == 0 ? nil : view.find(key: key, at: view.slotAddress(view.slot(key: key)))
+            #expect(atAddress == staged)
         }
         r.quiescent()
     }
@@ -85,6 +90,19 @@ struct UniformAndViewTests {
         let mixed = try BindingTable(softwires: Fx.many(5000) + [Fx.sw(Fx.ip(9999), psid: 1, k: 4, offset: 4)])
         #expect(Self.root(mixed).pointee.uniform == 0)
         try Self.expectViewMatchesLookup(mixed, ips: ips, ports: ports)
+    }
+
+    /// Probing from a slot address follows collision chains across the wrap-around of a table
+    /// filled to its load limit by single inserts.
+    @Test func viewMatchesLookupAtFullLoad() throws {
+        let t = BindingTable(capacity: 16, seed: 21)
+        let all = Fx.many(11 * 1024)  // 11 k in 16 k slots: load 0.69, long chains
+        for s in all { try t.insert(s) }
+        #expect(t.stats.capacity == 16_384)
+        var ips: [UInt32] = [], ports: [UInt16] = []
+        for s in all { ips.append(s.ipv4.value); ports.append(Fx.port(psid: s.psid, k: 4)) }
+        for i in 0..<500 { ips.append(Fx.ip(100_000 + i).value); ports.append(UInt16(i)) }  // absent
+        try Self.expectViewMatchesLookup(t, ips: ips, ports: ports)
     }
 
     /// Probe chains stay short with the multiply-shift hash on sequential keys (1 M softwires).
