@@ -9,10 +9,19 @@ extension BindingTable {
     @frozen public struct View {
         @usableFromInline let root: UnsafePointer<Root>
         @usableFromInline let brs: UnsafeMutablePointer<Atomic<UInt64>>
+        // Copies of the root words a key-and-prefetch loop needs, so they stay in registers
+        // across the loop's stores instead of being re-read through `root`.
+        @usableFromInline let slots: UnsafeMutablePointer<Slot>
+        @usableFromInline let hash: SlotHash
+        /// The root's uniform port-set template, or 0.
+        public let uniform: UInt64
 
         @inlinable init(root: UnsafePointer<Root>, brs: UnsafeMutablePointer<Atomic<UInt64>>) {
             self.root = root
             self.brs = brs
+            slots = root.pointee.slots
+            hash = root.pointee.hash
+            uniform = root.pointee.uniform
         }
 
         /// Home slot of `ipv4`'s port-set entry.
@@ -36,13 +45,10 @@ extension BindingTable {
         @inlinable @inline(__always)
         public func key(ipv4: UInt32, port: UInt16) -> UInt64 { Probe.key(root, ipv4: ipv4, port: port) }
 
-        /// Whether every address shares one port set (then `uniformKey` may be used).
-        @inlinable public var uniform: UInt64 { root.pointee.uniform }
-
         /// `key(ipv4:port:)` when `uniform` is not 0 (no probe).
         @inlinable @inline(__always)
         public func uniformKey(ipv4: UInt32, port: UInt16) -> UInt64 {
-            ParamsWord.key(present: UInt64(ipv4) << 32 | root.pointee.uniform, port: port)
+            ParamsWord.key(present: UInt64(ipv4) << 32 | uniform, port: port)
         }
 
         /// `key(ipv4:port:)` through the port-set probe (always correct).
@@ -51,11 +57,11 @@ extension BindingTable {
 
         /// Home slot of a (non-zero) key.
         @inlinable @inline(__always)
-        public func slot(key: UInt64) -> Int { root.pointee.hash(key) }
+        public func slot(key: UInt64) -> Int { hash(key) }
 
         /// Address of a softwire slot (to prefetch).
         @inlinable @inline(__always)
-        public func slotAddress(_ slot: Int) -> UnsafeRawPointer { UnsafeRawPointer(root.pointee.slots + slot) }
+        public func slotAddress(_ slot: Int) -> UnsafeRawPointer { UnsafeRawPointer(slots + slot) }
 
         /// The softwire stored under a (non-zero) key, probing from `slot`; read under the slot's
         /// seqlock, never torn.
