@@ -13,6 +13,9 @@ extension BindingTable {
         // across the loop's stores instead of being re-read through `root`.
         @usableFromInline let slots: UnsafeMutablePointer<Slot>
         @usableFromInline let hash: SlotHash
+        @usableFromInline let params: UnsafeMutablePointer<Atomic<UInt64>>
+        @usableFromInline let paramsMask: Int
+        @usableFromInline let paramsHash: SlotHash
         /// The root's uniform port-set template, or 0.
         public let uniform: UInt64
 
@@ -21,6 +24,9 @@ extension BindingTable {
             self.brs = brs
             slots = root.pointee.slots
             hash = root.pointee.hash
+            params = root.pointee.params
+            paramsMask = root.pointee.paramsMask
+            paramsHash = root.pointee.paramsHash
             uniform = root.pointee.uniform
         }
 
@@ -53,7 +59,23 @@ extension BindingTable {
 
         /// `key(ipv4:port:)` through the port-set probe (always correct).
         @inlinable @inline(__always)
-        public func probedKey(ipv4: UInt32, port: UInt16) -> UInt64 { Probe.probedKey(root, ipv4: ipv4, port: port) }
+        public func probedKey(ipv4: UInt32, port: UInt16) -> UInt64 {
+            let w = paramsWord(ipv4: ipv4)
+            return w == 0 ? 0 : ParamsWord.key(present: w, port: port)
+        }
+
+        /// The port-set word of `ipv4`, or 0 when the address is unknown.
+        @inlinable @inline(__always)
+        func paramsWord(ipv4: UInt32) -> UInt64 {
+            let want = UInt64(ipv4) << 32 | SlotMark.present
+            var i = paramsHash(UInt64(ipv4))
+            while true {
+                let w = params[i].load(ordering: .relaxed)
+                if w & 0xFFFF_FFFF_0001_0000 == want { return w }
+                if w == SlotMark.empty { return 0 }
+                i = (i &+ 1) & paramsMask
+            }
+        }
 
         /// Home slot of a (non-zero) key.
         @inlinable @inline(__always)
@@ -82,7 +104,7 @@ extension BindingTable {
 
         /// Whether any softwire uses this IPv4 address.
         @inlinable @inline(__always)
-        public func isManaged(ipv4: UInt32) -> Bool { Probe.isManaged(root, ipv4: ipv4) }
+        public func isManaged(ipv4: UInt32) -> Bool { paramsWord(ipv4: ipv4) != 0 }
 
         /// The br-address with this index (an index a lookup returned).
         @inlinable @inline(__always)
