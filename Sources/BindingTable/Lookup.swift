@@ -7,14 +7,21 @@ internal import CShim
 @usableFromInline struct Root {
     @usableFromInline let slots: UnsafeMutablePointer<Slot>
     @usableFromInline let mask: Int
-    @usableFromInline let seed: UInt64
+    @usableFromInline let hash: SlotHash
     @usableFromInline let params: UnsafeMutablePointer<Atomic<UInt64>>
     @usableFromInline let paramsMask: Int
-    @usableFromInline let paramsSeed: UInt64
+    @usableFromInline let paramsHash: SlotHash
+    /// The port-set template every address shares (`ParamsMap.uniform`), or 0. When set, readers
+    /// derive keys without probing the params map: an address with another port set cannot be
+    /// present under this root, and one added later is only matched after the writer publishes a
+    /// root without the template (its stored keys carry its own port set, so until then it is
+    /// simply not found, as if looked up before the insert).
+    @usableFromInline let uniform: UInt64
 
     init(_ sw: SoftwireMap, _ pm: ParamsMap) {
-        slots = sw.slots; mask = sw.mask; seed = sw.seed
-        params = pm.words; paramsMask = pm.mask; paramsSeed = pm.seed
+        slots = sw.slots; mask = sw.mask; hash = sw.hash
+        params = pm.words; paramsMask = pm.mask; paramsHash = pm.hash
+        uniform = pm.uniform
     }
 }
 
@@ -35,7 +42,7 @@ internal import CShim
 
     @inlinable @inline(__always)
     static func paramsHome(_ r: UnsafePointer<Root>, _ ipv4: UInt32) -> Int {
-        Int(truncatingIfNeeded: mixHash(UInt64(ipv4), r.pointee.paramsSeed)) & r.pointee.paramsMask
+        r.pointee.paramsHash(UInt64(ipv4))
     }
 
     /// The params word of `ipv4` (probing from slot `i`), or 0 when the address is unknown.
@@ -52,23 +59,62 @@ internal import CShim
         }
     }
 
-    /// Stored softwire key for (ipv4, port) under params word `w`, or nil for a port the offset
-    /// reserves.
+    /// Stored softwire key for (ipv4, port) under params word `w` (of `ipv4`), or nil for a port
+    /// the offset reserves.
     @inlinable @inline(__always)
     static func key(params w: UInt64, ipv4: UInt32, port: UInt16) -> UInt64? {
-        let offset = UInt32(truncatingIfNeeded: w >> 8) & 0xFF, k = UInt32(truncatingIfNeeded: w) & 0xFF
-        let p = UInt32(port)
-        if offset != 0 && (p &>> (16 &- offset)) == 0 { return nil }
-        let psid = (p &>> (16 &- offset &- k)) & ((1 &<< k) &- 1)
-        return UInt64(ipv4) << 32 | (w & 0xFFFF) << 17 | SlotMark.present | UInt64(psid)
+        let k = ParamsWord.key(w, port: port)
+        return k == 0 ? nil : k
+    }
+
+    /// The stored key owning (ipv4, port), or 0 when no softwire can own it: from the uniform
+    /// template, or by probing the params map.
+    @inlinable @inline(__always)
+    static func key(_ r: UnsafePointer<Root>, ipv4: UInt32, port: UInt16) -> UInt64 {
+        let u = r.pointee.uniform
+        if u != 0 { return ParamsWord.key(present: UInt64(ipv4) << 32 | u, port: port) }
+        return probedKey(r, ipv4: ipv4, port: port)
+    }
+
+    /// The stored key owning (ipv4, port) from the params map, or 0.
+    @inlinable @inline(__always)
+    static func probedKey(_ r: UnsafePointer<Root>, ipv4: UInt32, port: UInt16) -> UInt64 {
+        let want = UInt64(ipv4) << 32 | SlotMark.present
+        let words = r.pointee.params, mask = r.pointee.paramsMask
+        var i = paramsHome(r, ipv4)
+        while true {
+            let w = words[i].load(ordering: .relaxed)
+            if w & 0xFFFF_FFFF_0001_0000 == want { return ParamsWord.key(present: w, port: port) }
+            if w == SlotMark.empty { return 0 }
+            i = (i &+ 1) & mask
+        }
     }
 
     @inlinable @inline(__always)
     static func home(_ r: UnsafePointer<Root>, _ key: UInt64) -> Int {
-        Int(truncatingIfNeeded: mixHash(key, r.pointee.seed)) & r.pointee.mask
+        r.pointee.hash(key)
     }
 
-    /// Probes for a stored key from slot `start`; a matching slot is read under its seqlock.
+    /// Reads a slot whose key matched under its seqlock (sequence, key, B4, sequence again;
+    /// retried while odd or changed): the value, or nil when the slot now holds another key
+    /// (entries never move, so the caller keeps probing).
+    @inlinable @inline(__always)
+    static func read(_ s: UnsafeMutablePointer<Slot>, _ key: UInt64) -> SoftwireValue? {
+        while true {
+            let w1 = s.pointee.word.load(ordering: .acquiring)
+            let k = s.pointee.key.load(ordering: .relaxed)
+            let hi = s.pointee.b4Hi.load(ordering: .relaxed)
+            let lo = s.pointee.b4Lo.load(ordering: .relaxed)
+            atomicMemoryFence(ordering: .acquiring)
+            let w2 = s.pointee.word.load(ordering: .relaxed)
+            if w1 == w2 && w1 & 1 == 0 {
+                return k == key ? SoftwireValue(b4Hi: hi, b4Lo: lo, brIndex: UInt32(truncatingIfNeeded: w1 >> 32)) : nil
+            }
+        }
+    }
+
+    /// Probes for a stored key from slot `start`: a key compare per slot (collisions stay cheap);
+    /// the matching slot is read under its seqlock, so it is never torn.
     @inlinable @inline(__always)
     static func find(_ r: UnsafePointer<Root>, _ key: UInt64, from start: Int) -> SoftwireValue? {
         let slots = r.pointee.slots, mask = r.pointee.mask
@@ -77,18 +123,7 @@ internal import CShim
             let s = slots + i
             let k = s.pointee.key.load(ordering: .relaxed)
             if k == key {
-                while true {
-                    let w1 = s.pointee.word.load(ordering: .acquiring)
-                    let k2 = s.pointee.key.load(ordering: .relaxed)
-                    let hi = s.pointee.b4Hi.load(ordering: .relaxed)
-                    let lo = s.pointee.b4Lo.load(ordering: .relaxed)
-                    atomicMemoryFence(ordering: .acquiring)
-                    let w2 = s.pointee.word.load(ordering: .relaxed)
-                    if w1 == w2 && w1 & 1 == 0 {
-                        if k2 == key { return SoftwireValue(b4Hi: hi, b4Lo: lo, brIndex: UInt32(truncatingIfNeeded: w1 >> 32)) }
-                        break  // removed while we looked: entries never move, so keep probing
-                    }
-                }
+                if let v = read(s, key) { return v }
             } else if k == SlotMark.empty {
                 return nil
             }
@@ -98,9 +133,8 @@ internal import CShim
 
     @inlinable @inline(__always)
     static func lookup(_ r: UnsafePointer<Root>, ipv4: UInt32, port: UInt16) -> SoftwireValue? {
-        let w = params(r, ipv4, from: paramsHome(r, ipv4))
-        guard w != 0, let key = key(params: w, ipv4: ipv4, port: port) else { return nil }
-        return find(r, key, from: home(r, key))
+        let key = key(r, ipv4: ipv4, port: port)
+        return key == 0 ? nil : find(r, key, from: home(r, key))
     }
 
     @inlinable @inline(__always)
@@ -125,8 +159,9 @@ internal import CShim
                 cshim_prefetch(params + h &* 8)
             }
             for i in base..<end {
-                let w = Probe.params(r, ipv4[i], from: Int(truncatingIfNeeded: results[i].b4Lo))
-                guard w != 0, let key = key(params: w, ipv4: ipv4[i], port: ports[i]) else {
+                let key = ParamsWord.key(Probe.params(r, ipv4[i], from: Int(truncatingIfNeeded: results[i].b4Lo)),
+                                         port: ports[i])
+                guard key != 0 else {
                     results[i] = .notFound
                     continue
                 }

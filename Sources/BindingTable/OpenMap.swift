@@ -7,7 +7,8 @@ import Darwin
 #endif
 
 // The two concurrent open-addressing maps behind `BindingTable`: softwires keyed by (IPv4, PSID)
-// and per-IPv4 port-set parameters. Power-of-two capacity, linear probing, seeded hash.
+// and per-IPv4 port-set parameters. Power-of-two capacity, linear probing, seeded
+// multiply-xorshift hash (`SlotHash`).
 //
 // Concurrency: one writer mutates a map while any number of readers probe it without locks.
 // * A softwire slot is four 64-bit atomic words guarded by a per-slot seqlock (`word` holds the
@@ -25,7 +26,10 @@ import Darwin
 // Stored key words carry a marker bit so that all-zero memory (fresh anonymous pages) means
 // "empty": softwire slot key = `ipv4 << 32 | (offset << 8 | psidLength) << 17 | 1 << 16 | psid`
 // (the port set is part of the key: see `WriterState.storedKey`); params word =
-// `ipv4 << 32 | 1 << 16 | offset << 8 | psidLength`. Empty = 0, tombstone = 1.
+// `ipv4 << 32 | (offset << 8 | psidLength) << 17 | 1 << 16 | offset | (16 - psidLength) << 8`,
+// so a softwire key is the params word with its low 16 bits replaced by the PSID, and the low
+// bits hold the two shift amounts that derive the PSID from a port (`ParamsWord`).
+// Empty = 0, tombstone = 1.
 
 /// Empty / tombstone markers and the marker bit of stored keys.
 @usableFromInline enum SlotMark {
@@ -43,6 +47,60 @@ func mixHash(_ x: UInt64, _ seed: UInt64) -> UInt64 {
     h = h &* 0xD6E8_FEB8_6659_FD93
     h ^= h >> 29
     return h
+}
+
+/// Seeded multiply-xorshift: `h = (x ^ seed) * φ; h ^= h >> 32`, low bits as the slot. One
+/// multiply (the old two-round mix took two); the xor folds the product's well-mixed high half
+/// into the low bits. Plain multiply-shift (top bits of `x * a`) was cheaper still but, on keys
+/// made of (sequential address, small PSID), some seeds gave mean probe lengths of 4-6 at load
+/// 0.5 instead of 1.5. The random per-table seed keeps colliding key sets from being precomputed.
+@usableFromInline struct SlotHash {
+    @usableFromInline let seed: UInt64
+    @usableFromInline let mask: UInt64
+
+    init(seed: UInt64, capacity: Int) {
+        precondition(capacity >= 2 && capacity & (capacity - 1) == 0)
+        self.seed = mixHash(seed, 0x6D75_6C74_6970_6C79)
+        mask = UInt64(capacity - 1)
+    }
+
+    @inlinable @inline(__always)
+    func callAsFunction(_ x: UInt64) -> Int {
+        var h = (x ^ seed) &* 0x9E37_79B9_7F4A_7C15
+        h ^= h >> 32
+        return Int(truncatingIfNeeded: h & mask)
+    }
+}
+
+/// Encoding of params words (see the file comment).
+@usableFromInline enum ParamsWord {
+    /// The params word of `ipv4` with port set (offset, psidLength).
+    static func make(ipv4: UInt32, offset: UInt8, psidLength: UInt8) -> UInt64 {
+        let enc = UInt64(offset) << 8 | UInt64(psidLength)
+        return UInt64(ipv4) << 32 | enc << 17 | SlotMark.present | UInt64(offset) | UInt64(16 - psidLength) << 8
+    }
+
+    /// The `offset << 8 | psidLength` encoding of a params word or a stored softwire key.
+    static func encoding(_ w: UInt64) -> UInt64 { (w >> 17) & 0xFFF }
+
+    /// The port-set part of a params word (everything but the address).
+    static func template(_ w: UInt64) -> UInt64 { w & 0xFFFF_FFFF }
+
+    /// The stored softwire key owning `port` under params word `w`, or 0 when `w` is 0 (address
+    /// unknown) or the offset reserves the port. Never 0 or 1 (empty, tombstone) otherwise.
+    @inlinable @inline(__always)
+    static func key(_ w: UInt64, port: UInt16) -> UInt64 {
+        w == 0 ? 0 : key(present: w, port: port)
+    }
+
+    /// `key(_:port:)` for a non-zero params word.
+    @inlinable @inline(__always)
+    static func key(present w: UInt64, port: UInt16) -> UInt64 {
+        let a = UInt32(truncatingIfNeeded: w) & 0xFF, sk = UInt32(truncatingIfNeeded: w >> 8) & 0xFF
+        let x = UInt32(port) &<< a
+        if a != 0 && x < 0x1_0000 { return 0 }
+        return w & ~0xFFFF | UInt64((x & 0xFFFF) &>> sk)
+    }
 }
 
 /// One softwire slot: 32 bytes, four atomic words.
@@ -114,6 +172,7 @@ struct SoftwireMap {
     let slots: UnsafeMutablePointer<Slot>
     let mask: Int
     let seed: UInt64
+    let hash: SlotHash
     var count = 0
     var tombstones = 0
 
@@ -123,11 +182,12 @@ struct SoftwireMap {
         slots = block.base.bindMemory(to: Slot.self, capacity: capacity)
         mask = capacity - 1
         self.seed = seed
+        hash = SlotHash(seed: seed, capacity: capacity)
     }
 
     var capacity: Int { mask + 1 }
 
-    @inline(__always) func home(_ key: UInt64) -> Int { Int(truncatingIfNeeded: mixHash(key, seed)) & mask }
+    @inline(__always) func home(_ key: UInt64) -> Int { hash(key) }
 
     /// Stores one slot under its seqlock.
     @inline(__always)
@@ -227,8 +287,14 @@ struct ParamsMap {
     let users: UnsafeMutablePointer<UInt32>
     let mask: Int
     let seed: UInt64
+    let hash: SlotHash
     var count = 0
     var tombstones = 0
+    /// The port-set template (`ParamsWord.template`) shared by every address added since the map
+    /// was last empty, or 0 when they differ (or none was added). Conservative: removals never
+    /// make a mixed map uniform again; a rebuild (which re-adds every word) does.
+    private(set) var uniform: UInt64 = 0
+    private var mixed = false
 
     init(capacity: Int, seed: UInt64) {
         precondition(capacity >= 16 && capacity & (capacity - 1) == 0)
@@ -237,6 +303,7 @@ struct ParamsMap {
         users = (block.base + capacity * 8).bindMemory(to: UInt32.self, capacity: capacity)
         mask = capacity - 1
         self.seed = seed
+        hash = SlotHash(seed: seed, capacity: capacity)
     }
 
     var capacity: Int { mask + 1 }
@@ -245,7 +312,7 @@ struct ParamsMap {
 
     func find(_ ipv4: UInt32) -> Int? {
         let want = UInt64(ipv4) << 32 | SlotMark.present
-        var i = Int(truncatingIfNeeded: mixHash(UInt64(ipv4), seed)) & mask
+        var i = hash(UInt64(ipv4))
         while true {
             let w = word(at: i)
             if w & 0xFFFF_FFFF_0001_0000 == want { return i }
@@ -258,13 +325,19 @@ struct ParamsMap {
 
     /// Adds a new address (the caller checked it is absent and `hasRoom`); returns its slot.
     mutating func add(_ word: UInt64, users n: UInt32) -> Int {
-        var i = Int(truncatingIfNeeded: mixHash(word >> 32, seed)) & mask
+        var i = hash(word >> 32)
         while true {
             let w = self.word(at: i)
             if w == SlotMark.empty || w == SlotMark.tombstone {
                 if w == SlotMark.tombstone { tombstones -= 1 }
                 users[i] = n
                 words[i].store(word, ordering: .releasing)
+                if count == 0 && !mixed {
+                    uniform = ParamsWord.template(word)
+                } else if ParamsWord.template(word) != uniform {
+                    uniform = 0
+                    mixed = true
+                }
                 count += 1
                 return i
             }
@@ -277,6 +350,7 @@ struct ParamsMap {
         users[i] = 0
         count -= 1
         tombstones += 1
+        if count == 0 { uniform = 0; mixed = false }
         var j = i
         while word(at: (j &+ 1) & mask) == SlotMark.empty && word(at: j) == SlotMark.tombstone {
             words[j].store(SlotMark.empty, ordering: .releasing)

@@ -66,7 +66,7 @@ struct WriterState {
 
     /// The stored key of (ipv4, psid) under the address's current port set.
     func storedKey(_ ipv4: UInt32, _ psid: UInt16) -> UInt64? {
-        pm.find(ipv4).map { Self.storedKey(ipv4, psid, pm.word(at: $0) & 0xFFFF) }
+        pm.find(ipv4).map { Self.storedKey(ipv4, psid, ParamsWord.encoding(pm.word(at: $0))) }
     }
 
     static func encode(_ ps: PortSet) -> UInt64 { UInt64(ps.offset) << 8 | UInt64(ps.psidLength) }
@@ -83,16 +83,17 @@ struct WriterState {
         }
         let ip = s.ipv4.value, enc = Self.encode(s.portSet)
         var pi = pm.find(ip)
-        if let pi, pm.word(at: pi) & 0xFFFF != enc {
-            throw .conflictingPortSet(ipv4: s.ipv4, existing: Self.decode(pm.word(at: pi)), offered: s.portSet)
+        if let pi, ParamsWord.encoding(pm.word(at: pi)) != enc {
+            throw .conflictingPortSet(ipv4: s.ipv4, existing: Self.decode(ParamsWord.encoding(pm.word(at: pi))), offered: s.portSet)
         }
         let value = SoftwireValue(b4Hi: s.b4.hi, b4Lo: s.b4.lo, brIndex: try brIndex(for: s.br))
         let key = Self.storedKey(ip, s.psid, enc)
         if !sw.hasRoom && sw.find(key) == nil { publish(sw: sw.rebuilt(extra: 1), pm: nil) }
         if pi == nil {
             if !pm.hasRoom { publish(sw: nil, pm: pm.rebuilt(extra: 1)) }
-            pi = pm.add(UInt64(ip) << 32 | SlotMark.present | enc, users: 0)
+            pi = pm.add(ParamsWord.make(ipv4: ip, offset: s.portSet.offset, psidLength: s.portSet.psidLength), users: 0)
         }
+        if pm.uniform != root.pointee.uniform { publish(sw: nil, pm: nil) }  // readers must see the new port set
         guard sw.upsert(key, value) else { return false }
         pm.users[pi!] += 1
         return true
@@ -104,6 +105,7 @@ struct WriterState {
         if let pi = pm.find(ipv4) {
             if pm.users[pi] <= 1 { pm.remove(at: pi) } else { pm.users[pi] -= 1 }
         }
+        if pm.uniform != root.pointee.uniform { publish(sw: nil, pm: nil) }
         return true
     }
 
@@ -131,8 +133,10 @@ struct WriterState {
         var pm: ParamsMap
 
         init(count: Int, swSeed: UInt64, pmSeed: UInt64) {
-            sw = SoftwireMap(capacity: capacityFor(count), seed: swSeed)
-            pm = ParamsMap(capacity: capacityFor(min(count, 4096)), seed: pmSeed)
+            // Small tables (up to 64 k softwires, ≤ 8 MiB) start at a quarter of the load limit:
+            // short probe chains whatever the seed; large ones at the limit.
+            sw = SoftwireMap(capacity: capacityFor(count <= 1 << 16 ? 4 * count : count), seed: swSeed)
+            pm = ParamsMap(capacity: capacityFor(min(4 * count, 1 << 16)), seed: pmSeed)
         }
 
         mutating func add(ipv4: UInt32, psid: UInt16, portSet: PortSet, b4Hi: UInt64, b4Lo: UInt64,
@@ -142,8 +146,8 @@ struct WriterState {
             }
             let enc = WriterState.encode(portSet)
             var pi = pm.find(ipv4)
-            if let pi, pm.word(at: pi) & 0xFFFF != enc {
-                throw .conflictingPortSet(ipv4: IPv4Address(ipv4), existing: WriterState.decode(pm.word(at: pi)),
+            if let pi, ParamsWord.encoding(pm.word(at: pi)) != enc {
+                throw .conflictingPortSet(ipv4: IPv4Address(ipv4), existing: WriterState.decode(ParamsWord.encoding(pm.word(at: pi))),
                                           offered: portSet)
             }
             if pi == nil {
@@ -152,7 +156,7 @@ struct WriterState {
                     pm.block.release()
                     pm = bigger
                 }
-                pi = pm.add(UInt64(ipv4) << 32 | SlotMark.present | enc, users: 0)
+                pi = pm.add(ParamsWord.make(ipv4: ipv4, offset: portSet.offset, psidLength: portSet.psidLength), users: 0)
             }
             if !sw.hasRoom {
                 let bigger = sw.rebuilt(extra: 1)
@@ -223,7 +227,7 @@ struct WriterState {
 
     // MARK: - control-side reads (the lock is held, so nothing is freed meanwhile)
 
-    func portSet(ipv4: UInt32) -> PortSet? { pm.find(ipv4).map { Self.decode(pm.word(at: $0)) } }
+    func portSet(ipv4: UInt32) -> PortSet? { pm.find(ipv4).map { Self.decode(ParamsWord.encoding(pm.word(at: $0))) } }
 
     func softwire(at i: Int) -> Softwire {
         let k = sw.key(at: i), v = sw.value(at: i)

@@ -45,11 +45,9 @@ public final class LwAFTREngine {
     @usableFromInline var intIngressFilter: PacketFilter?
     @usableFromInline var intEgressFilter: PacketFilter?
 
-    /// Scratch for batched lookups (keys and results of one input batch).
+    /// Scratch for batched lookups: (table key, home slot address) pairs of one input batch.
     @usableFromInline let scratchCapacity: Int
-    @usableFromInline let scratchIPv4: UnsafeMutablePointer<UInt32>
-    @usableFromInline let scratchPorts: UnsafeMutablePointer<UInt16>
-    @usableFromInline let scratchResults: UnsafeMutablePointer<SoftwireValue>
+    @usableFromInline let scratch: UnsafeMutablePointer<UInt64>
 
     /// Whether the one-time next-hop solicitations were sent.
     @usableFromInline var solicited = false
@@ -77,9 +75,7 @@ public final class LwAFTREngine {
         local4 = PacketBatch(capacity: stageCap)
         local6 = PacketBatch(capacity: stageCap)
         scratchCapacity = max(batchCapacity, 64)
-        scratchIPv4 = .allocate(capacity: scratchCapacity)
-        scratchPorts = .allocate(capacity: scratchCapacity)
-        scratchResults = .allocate(capacity: scratchCapacity)
+        scratch = .allocate(capacity: 2 * scratchCapacity)
         held4 = PacketBatch(capacity: 1024)
         held6 = PacketBatch(capacity: 1024)
         reassembler4 = Reassembler(family: .ipv4, maxFragmentsPerPacket: settings.extMaxFragmentsPerPacket,
@@ -93,9 +89,7 @@ public final class LwAFTREngine {
     }
 
     deinit {
-        scratchIPv4.deallocate()
-        scratchPorts.deallocate()
-        scratchResults.deallocate()
+        scratch.deallocate()
     }
 
     /// Convenience: engine for a configuration with a table built from its softwires.
