@@ -3,7 +3,7 @@
 // What a leasequery requestor (the lwAFTR's `Leasequery` module) can rely on, per connection:
 //   • Bulk, no window (LEASEQUERY{ORO 100; 87{14}}): REPLY{SERVERID, CLIENTID, 100 = snapshot time,
 //     87 = first record} → DATA{87}… → DONE{100, 87{DHCPLEASEQUERYDONE, 152}}; only DHCPLEASEACTIVE
-//     records, exactly the active leases at the moment the query arrived, in (IPv4, PSID) order.
+//     records, exactly the active leases at the moment the query arrived, in no particular order.
 //     No leases: a REPLY without 87 and no DONE. Several bulk queries on one connection run in order.
 //   • Bulk with a window (154 and/or 155): the current state of every (IPv4, PSID) whose last change
 //     lies in the window, ACTIVE or UNASSIGNED (156 = 3 expired / 4 released / 5 declined), in

@@ -56,6 +56,31 @@ struct Lease: Sendable, Equatable {
     }
 }
 
+/// The optional record options a requestor's PRL asked for (PROTOCOLS.md §7.3), computed once
+/// per query; 152, 159 (shared addresses) and 109 are always sent.
+struct RecordFields: Equatable {
+    var clientID, leaseTime, clientLastTransaction, startTimeOfState, state: Bool
+
+    init(prl: [UInt8]) {
+        clientID = prl.contains(61); leaseTime = prl.contains(51); clientLastTransaction = prl.contains(91)
+        startTimeOfState = prl.contains(153); state = prl.contains(156)
+    }
+}
+
+extension Lease {
+    /// `record.filtered(prl:)` built in one step (the bulk and active streams' hot path).
+    @inline(__always)
+    func record(_ f: RecordFields) -> LeaseRecord {
+        let active = state == .active
+        return LeaseRecord(kind: active ? .active : .unassigned, ipv4: key.ipv4, portParams: portParams, b4: b4,
+                           baseTime: UnixTime(seconds: lastChange), clientID: f.clientID ? clientID : nil,
+                           leaseTime: active && f.leaseTime ? expiry &- min(expiry, lastChange) : nil,
+                           clientLastTransaction: active && f.clientLastTransaction ? lastChange &- min(lastChange, cltt) : nil,
+                           startTimeOfState: f.startTimeOfState ? lastChange &- min(lastChange, stateStart) : nil,
+                           state: f.state ? state.dhcpState : nil)
+    }
+}
+
 extension LeaseRecord {
     /// Keeps only what the requestor's PRL asked for, plus what the profile always sends
     /// (152, 159 when shared, 109).

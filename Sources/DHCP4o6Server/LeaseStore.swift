@@ -101,7 +101,16 @@ final class LeaseStore {
     }
 
     /// All active leases, in key order.
-    func active() -> [Lease] { leases.values.filter { $0.state == .active }.sorted { $0.key < $1.key } }
+    func active() -> [Lease] { activeSnapshot().sorted { $0.key < $1.key } }
+
+    /// All active leases in no particular order: what a full bulk query streams (neither RFC 5460
+    /// nor PROTOCOLS.md §7.4 asks for an order, and sorting 1 M leases per query costs ~1 s).
+    func activeSnapshot() -> [Lease] {
+        var out: [Lease] = []
+        out.reserveCapacity(activeCount)
+        for l in leases.values where l.state == .active { out.append(l) }
+        return out
+    }
 
     /// Current state of every key whose last change lies in `from...to`, in change order.
     func changes(from: UInt32, to: UInt32 = .max) -> [Lease] {
