@@ -71,13 +71,22 @@ extension Lease {
     /// `record.filtered(prl:)` built in one step (the bulk and active streams' hot path).
     @inline(__always)
     func record(_ f: RecordFields) -> LeaseRecord {
-        let active = state == .active
-        return LeaseRecord(kind: active ? .active : .unassigned, ipv4: key.ipv4, portParams: portParams, b4: b4,
-                           baseTime: UnixTime(seconds: lastChange), clientID: f.clientID ? clientID : nil,
-                           leaseTime: active && f.leaseTime ? expiry &- min(expiry, lastChange) : nil,
-                           clientLastTransaction: active && f.clientLastTransaction ? lastChange &- min(lastChange, cltt) : nil,
-                           startTimeOfState: f.startTimeOfState ? lastChange &- min(lastChange, stateStart) : nil,
-                           state: f.state ? state.dhcpState : nil)
+        withUnsafePointer(to: self) { Self.record(at: $0, f) }
+    }
+
+    /// The same, reading the fields in place: no copy of the lease (a copy retains its two arrays,
+    /// two cache misses per lease in a 1 M-lease bulk).
+    @inline(__always)
+    static func record(at l: UnsafePointer<Lease>, _ f: RecordFields) -> LeaseRecord {
+        let active = l.pointee.state == .active
+        let change = l.pointee.lastChange
+        let expiry = l.pointee.expiry, cltt = l.pointee.cltt, start = l.pointee.stateStart
+        return LeaseRecord(kind: active ? .active : .unassigned, ipv4: l.pointee.key.ipv4, portParams: l.pointee.portParams,
+                           b4: l.pointee.b4, baseTime: UnixTime(seconds: change), clientID: f.clientID ? l.pointee.clientID : nil,
+                           leaseTime: active && f.leaseTime ? expiry &- min(expiry, change) : nil,
+                           clientLastTransaction: active && f.clientLastTransaction ? change &- min(change, cltt) : nil,
+                           startTimeOfState: f.startTimeOfState ? change &- min(change, start) : nil,
+                           state: f.state ? l.pointee.state.dhcpState : nil)
     }
 }
 

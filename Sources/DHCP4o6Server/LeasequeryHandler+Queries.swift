@@ -40,22 +40,28 @@ extension LeasequeryHandler {
             }
             guard var b = bulk, let context else { return }    // the snapshot is shared, never copied
             let xid = b.request.transactionID
-            let count = b.leases.count
+            let count = b.rows.count
             if !b.replied {
-                let first: LeasequeryResponse.Payload = count == 0 ? .none : .record(b.leases[0].record(b.fields))
+                let first: LeasequeryResponse.Payload = count == 0 ? .none : .record(b.rows.fullRecord(0, b.fields))
                 send(reply(xid, client: b.request.requestorDUID,
                            baseTime: b.request.requestBaseTime ? b.baseTime : nil, payload: first))
                 b.replied = true
                 b.next = count == 0 ? 0 : 1
                 core.stats.lqRecordsSent += b.next
             }
+            let rows = b.rows, fields = b.fields
             while b.next < count && isWritable && !closing {
                 var buf = context.channel.allocator.buffer(capacity: Self.chunkBytes + 1024)
                 let from = b.next
-                while b.next < count && buf.writerIndex < Self.chunkBytes {
-                    guard appendData(b.leases[b.next].record(b.fields), xid: xid, to: &buf) else { return }
-                    b.next += 1
+                var next = b.next
+                while next < count && buf.writerIndex < Self.chunkBytes {
+                    let direct = rows.encode(next, fields, xid: xid) { n, write in
+                        buf.writeWithUnsafeMutableBytes(minimumWritableBytes: n) { write($0.baseAddress!) }
+                    }
+                    if !direct { guard appendData(rows.fullRecord(next, fields), xid: xid, to: &buf) else { return } }
+                    next += 1
                 }
+                b.next = next
                 core.stats.lqRecordsSent += b.next - from
                 write(buf)
                 flush()
@@ -82,13 +88,14 @@ extension LeasequeryHandler {
                        status: DHCPv6StatusCode(.dataMissing, "history starts at \(core.store.historyStart)"), baseTime: base))
             return flush()
         }
-        let leases: [Lease]
+        let rows: BulkRows
         if req.queryStartTime == nil && req.queryEndTime == nil {
-            leases = core.store.activeSnapshot()              // full snapshot: ACTIVE records only, unordered
+            rows = BulkRows(activeOf: core.store)             // full snapshot: ACTIVE records only, unordered
         } else {
-            leases = core.store.changes(from: req.queryStartTime?.seconds ?? 0, to: req.queryEndTime?.seconds ?? .max)
+            let changed = core.store.changes(from: req.queryStartTime?.seconds ?? 0, to: req.queryEndTime?.seconds ?? .max)
+            rows = BulkRows(changed, capacity: changed.count)
         }
-        bulk = Bulk(request: req, leases: leases, fields: RecordFields(prl: req.parameterRequestList), baseTime: base)
+        bulk = Bulk(request: req, rows: rows, fields: RecordFields(prl: req.parameterRequestList), baseTime: base)
     }
 
     // MARK: active (RFC 7653, profile §7.3–§7.5)

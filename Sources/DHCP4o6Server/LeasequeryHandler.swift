@@ -20,7 +20,7 @@ final class LeasequeryHandler: ChannelInboundHandler {
     /// records chunk by chunk as the socket drains.
     struct Bulk {
         var request: LeasequeryRequest
-        var leases: [Lease]
+        var rows: BulkRows
         var fields: RecordFields
         var next = 0
         var replied = false

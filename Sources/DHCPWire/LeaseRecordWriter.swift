@@ -12,11 +12,16 @@ public enum LeaseRecordWriter {
 
     /// The framed size of `r`'s DATA message, or nil when the generic encoder must be used.
     @inline(__always)
-    public static func framedSize(_ r: LeaseRecord) -> Int? {
+    public static func framedSize(_ r: LeaseRecord) -> Int? { framedSize(r, clientIDCount: r.clientID?.count) }
+
+    /// The framed size of `r` carrying a client-id of `clientIDCount` bytes (nil = none) instead
+    /// of `r.clientID`; nil when the generic encoder must be used.
+    @inline(__always)
+    public static func framedSize(_ r: LeaseRecord, clientIDCount: Int?) -> Int? {
         var n = optionsOffset + 3 + 6 + 1                  // 53, 152, END
-        if let c = r.clientID {
-            guard c.count <= 255 else { return nil }
-            n += 2 + c.count
+        if let c = clientIDCount {
+            guard c <= 255 else { return nil }
+            n += 2 + c
         }
         if r.leaseTime != nil { n += 6 }
         if r.clientLastTransaction != nil { n += 6 }
@@ -32,6 +37,15 @@ public enum LeaseRecordWriter {
     /// `framedSize(r)` bytes (callers check that it is not nil). Returns the bytes written.
     @inline(__always)
     public static func writeData(_ r: LeaseRecord, xid: UInt32, to p: UnsafeMutableRawPointer, size: Int) -> Int {
+        guard let c = r.clientID else { return writeData(r, clientID: nil, xid: xid, to: p, size: size) }
+        return c.withUnsafeBytes { writeData(r, clientID: $0, xid: xid, to: p, size: size) }
+    }
+
+    /// `writeData` with the client-id bytes given apart (`r.clientID` is ignored): lets a caller
+    /// keep client-ids inline instead of in arrays. `size` = `framedSize(r, clientIDCount:)`.
+    @inline(__always)
+    public static func writeData(_ r: LeaseRecord, clientID: UnsafeRawBufferPointer?, xid: UInt32,
+                                 to p: UnsafeMutableRawPointer, size: Int) -> Int {
         let x = xid & 0xFF_FFFF
         let msg = size - 2, inner = size - 10
         p.initializeMemory(as: UInt8.self, repeating: 0, count: optionsOffset)
@@ -50,9 +64,9 @@ public enum LeaseRecordWriter {
             put8(o, code); put8(o + 1, 4); put32(o + 2, v); o += 6
         }
         put8(o, 53); put8(o + 1, 1); put8(o + 2, r.kind.rawValue); o += 3
-        if let c = r.clientID {
+        if let c = clientID {
             put8(o, 61); put8(o + 1, UInt8(c.count)); o += 2
-            c.withUnsafeBytes { if let b = $0.baseAddress { (p + o).copyMemory(from: b, byteCount: $0.count) } }
+            if let b = c.baseAddress { (p + o).copyMemory(from: b, byteCount: c.count) }
             o += c.count
         }
         if let l = r.leaseTime { opt32(51, l) }

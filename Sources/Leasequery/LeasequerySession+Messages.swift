@@ -10,6 +10,17 @@ extension LeasequerySession {
     /// Handles every whole frame buffered on `c`.
     func drain(_ c: Conn) {
         let g = c.generation
+        // Bulk fast path: plain DATA records of the running full resync go straight from the
+        // frame buffer into the builder (no message values, no per-record dispatch). Anything
+        // else — REPLY, DONE, status, odd records — is left to the general loop below.
+        if c.role == .bulk, c.replied, c.state == .open, let xid = c.xid, case .full(let b)? = resync {
+            let sync = self.sync
+            bulkRecords += c.frames.consume { frame in
+                guard let r = FastRecordDecoder.dataRecord(frame, xid: xid) else { return false }
+                sync.add(r, to: b)
+                return true
+            }
+        }
         while c.generation == g && c.state != .down && phase != .stopped && phase != .backoff {
             var tlsXID: UInt32? = nil
             if case .startingTLS(let x, _) = c.state { tlsXID = x }
@@ -133,7 +144,7 @@ extension LeasequerySession {
     func bulkDataMissing(_ c: Conn) throws(Failure) {
         guard case .gap? = resync else { throw Failure(reason: "server reported DataMissing for a full bulk query") }
         logger.notice("leasequery gap fill impossible (DataMissing): full resync beside the live stream")
-        resync = .full(ResyncBuilder(server: index, expectedCount: sync.count))
+        resync = .full(ResyncBuilder(server: index, expectedCount: sync.resyncSizeHint))
         sendQuery(c)
     }
 
@@ -260,7 +271,7 @@ extension LeasequerySession {
         if let start, let base, start <= base {
             startResync(.gap(start: start, end: base, records: []), reason: "DataMissing from \(start)")
         } else {
-            startResync(.full(ResyncBuilder(server: index, expectedCount: sync.count)), reason: "DataMissing without a usable window")
+            startResync(.full(ResyncBuilder(server: index, expectedCount: sync.resyncSizeHint)), reason: "DataMissing without a usable window")
         }
     }
 }

@@ -27,36 +27,68 @@ enum BulkBench {
         // End to end: service start → table published.
         let table = BindingTable(capacity: n)
         t = monoNanos()
+        let cpu0 = processCPU()
         let lq = try await LeasequeryService.start(configuration: Shared.requestorConfig(port: port), table: table, logger: Shared.quiet)
         while lq.currentStatus.counters.resyncs == 0 && monoNanos() - t < 60_000_000_000 { usleep(200) }
         let wall = Double(monoNanos() - t) / 1e9
+        let cpu = processCPU() - cpu0
         let st = lq.currentStatus
         let ok = table.count == n && st.counters.rejected == 0 && st.counters.resyncRecords == n
-        print("bulk \(n): sync \(fmt(wall)) s (session connect → publish \(fmt(st.sessions[0].lastResyncSeconds ?? -1)) s), "
+        print("bulk \(n): sync \(fmt(wall)) s (session connect → publish \(fmt(st.sessions[0].lastResyncSeconds ?? -1)) s, "
+              + "process CPU \(fmt(cpu)) s), "
               + "table \(table.count), rejected \(st.counters.rejected)\(ok ? "" : "  ** INCOMPLETE **")")
         csv.add("bulk_sync", wall, "s", tableSize: n)
+        csv.add("bulk_sync_process_cpu", cpu, "s", tableSize: n)
         await lq.stop()
 
         if split {
             // Server alone: raw client, read to the DONE, keep the bytes.
             t = monoNanos()
-            let (stream, records) = try RawBulkClient.fetch(port: port)
+            let c0 = processCPU(), tc0 = threadCPU()
+            let (stream, records) = try RawBulkClient.fetch(port: port, expected: n)
             let serverSecs = Double(monoNanos() - t) / 1e9
-            print("bulk \(n): server alone (query → DONE read, \(stream.count >> 20) MiB, \(records) records) \(fmt(serverSecs)) s")
+            let serverCPU = processCPU() - c0 - (threadCPU() - tc0)   // minus the raw client's own thread
+            print("bulk \(n): server alone (query → DONE read, \(stream.count >> 20) MiB, \(records) records) \(fmt(serverSecs)) s, "
+                  + "server CPU ≈ \(fmt(serverCPU)) s")
             csv.add("bulk_server_alone", serverSecs, "s", tableSize: n)
+            csv.add("bulk_server_alone_cpu", serverCPU, "s", tableSize: n)
 
             // Requestor alone: the same bytes through a session, from memory, 64 KiB at a time.
-            let secs = try requestorAlone(stream: stream, n: n)
-            print("bulk \(n): requestor alone (decode, validate, build, publish) \(fmt(secs)) s "
-                  + "(\(Int(secs * 1e9 / Double(max(n, 1)))) ns/record)")
+            let (secs, cpu) = try requestorAlone(stream: stream, n: n)
+            print("bulk \(n): requestor alone (decode, validate, build, publish) \(fmt(secs)) s, CPU \(fmt(cpu)) s "
+                  + "(\(Int(cpu * 1e9 / Double(max(n, 1)))) ns/record)")
             csv.add("bulk_requestor_alone", secs, "s", tableSize: n)
+            csv.add("bulk_requestor_alone_cpu", cpu, "s", tableSize: n)
         }
         try await srv.stop()
         try await group.shutdownGracefully()
     }
 
+    /// A bulk answer (xid 1) with `n` records shaped like the server's (`Shared.writeServerLeases`).
+    static func syntheticStream(_ n: Int) throws -> [UInt8] {
+        var out: [UInt8] = []
+        out.reserveCapacity(n * 320 + 4096)
+        let now = UInt32(Date().timeIntervalSince1970)
+        for i in 0..<n {
+            let r = LeaseRecord(kind: .active, ipv4: IPv4Address(0x0A00_0000 + UInt32(i / 63)),
+                                portParams: PortParams(offset: 0, psidLength: 6, psid: UInt16(1 + i % 63)),
+                                b4: IPv6Address(hi: 0x2001_0db8_0000_0000 | UInt64(i >> 16) << 16 | UInt64(i & 0xFFFF), lo: 1 << 48),
+                                baseTime: UnixTime(seconds: now), clientID: [0xFF, 0, 0, 0, 1, 0, 3, 0, 1, 2, 0] + withUnsafeBytes(of: UInt32(i).bigEndian, Array.init),
+                                leaseTime: 3600, clientLastTransaction: 0, state: .active)
+            if i == 0 {
+                out += try LeasequeryResponse(kind: .reply, transactionID: 1, serverDUID: DUIDOption.linkLayer([2, 0, 0, 0, 0, 0x53]),
+                                              clientDUID: Shared.requestor, baseTime: UnixTime(seconds: now), payload: .record(r)).framed()
+            } else {
+                out += LeaseRecordWriter.data(r, xid: 1)!
+            }
+        }
+        out += try LeasequeryResponse(kind: .done, transactionID: 1, baseTime: UnixTime(seconds: now),
+                                      payload: .done(LeasequeryStatus(.success, baseTime: UnixTime(seconds: now)))).framed()
+        return out
+    }
+
     /// Feeds a captured bulk stream (REPLY … DONE, xid 1) to a fresh session.
-    static func requestorAlone(stream: [UInt8], n: Int) throws -> Double {
+    static func requestorAlone(stream: [UInt8], n: Int) throws -> (wall: Double, cpu: Double) {
         let table = BindingTable(capacity: n)
         let sync = BindingSync(table: table, brAddress: Shared.br, logger: Shared.quiet)
         let s = LeasequerySession(index: 0, configuration: Shared.requestorConfig(port: 547), sync: sync, logger: Shared.quiet)
@@ -65,7 +97,7 @@ enum BulkBench {
         for case .send(_, let bytes) in s.connected(.bulk, generation: g) { xid = UInt32(bytes[3]) << 16 | UInt32(bytes[4]) << 8 | UInt32(bytes[5]) }
         var copy = stream
         RawBulkClient.rewriteXIDs(&copy, to: xid)
-        let t = monoNanos()
+        let t = monoNanos(), c0 = threadCPU()
         copy.withUnsafeBytes { all in
             var off = 0
             while off < all.count {
@@ -74,9 +106,9 @@ enum BulkBench {
                 off = end
             }
         }
-        let secs = Double(monoNanos() - t) / 1e9
+        let secs = Double(monoNanos() - t) / 1e9, cpu = threadCPU() - c0
         guard table.count == n, sync.counters.resyncs == 1 else { throw BenchError("requestor alone: table \(table.count) of \(n)") }
-        return secs
+        return (secs, cpu)
     }
 }
 
@@ -88,7 +120,7 @@ struct BenchError: Error, CustomStringConvertible {
 /// A blocking-socket bulk leasequery client: sends the profile's bulk query (xid 1) and reads
 /// until the DONE frame (or a REPLY without records). No decoding beyond the frame headers.
 enum RawBulkClient {
-    static func fetch(port: Int) throws -> (stream: [UInt8], records: Int) {
+    static func fetch(port: Int, expected: Int) throws -> (stream: [UInt8], records: Int) {
         let fd = socket(AF_INET6, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw BenchError("socket: errno \(errno)") }
         defer { close(fd) }
@@ -102,7 +134,7 @@ enum RawBulkClient {
                                       parameterRequestList: LeasequeryRequest.bulkParameterRequestList).framed()
         guard q.withUnsafeBytes({ send(fd, $0.baseAddress, $0.count, 0) }) == q.count else { throw BenchError("send") }
         var out: [UInt8] = []
-        out.reserveCapacity(1 << 20)
+        out.reserveCapacity(expected * 330 + (1 << 20))
         var buf = [UInt8](repeating: 0, count: 1 << 20)
         var scan = 0, records = 0
         while true {

@@ -15,6 +15,15 @@ import Glibc
     return UInt64(ts.tv_sec) * 1_000_000_000 + UInt64(ts.tv_nsec)
 }
 
+/// CPU seconds used so far by the whole process / by the calling thread.
+func processCPU() -> Double { cpu(CLOCK_PROCESS_CPUTIME_ID) }
+func threadCPU() -> Double { cpu(CLOCK_THREAD_CPUTIME_ID) }
+private func cpu(_ c: clockid_t) -> Double {
+    var ts = timespec()
+    clock_gettime(c, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
 /// Appends result rows to the CSV file (header written when the file is new).
 final class CSVLog: Sendable {
     let path: String

@@ -31,6 +31,12 @@ if what == "all" || what == "bulk" {
     let sizes = (env["LQB_SIZES"] ?? "10000,100000,1000000").split(separator: ",").compactMap { Int($0) }
     for n in sizes { try await BulkBench.run(leases: n, split: env["LQB_SPLIT"] != "0", csv: csv) }
 }
+if what == "requestor" {       // requestor alone on a synthetic stream (for profiling), no server
+    for n in (env["LQB_SIZES"] ?? "1000000").split(separator: ",").compactMap({ Int($0) }) {
+        let (wall, cpu) = try BulkBench.requestorAlone(stream: BulkBench.syntheticStream(n), n: n)
+        print("requestor alone, synthetic \(n): \(fmt(wall)) s, CPU \(fmt(cpu)) s (\(Int(cpu * 1e9 / Double(n))) ns/record)")
+    }
+}
 if what == "all" || what == "active" {
     try await ActiveBench.run(rate: Double(env["LQB_RATE"] ?? "") ?? 10_000, seconds: Double(env["LQB_SECONDS"] ?? "") ?? 10,
                               clients: Int(env["LQB_CLIENTS"] ?? "") ?? 2000, csv: csv)
