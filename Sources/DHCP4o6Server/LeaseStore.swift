@@ -19,7 +19,8 @@ final class LeaseStore {
     private var lastStamp: UInt32 = 0
     private(set) var activeCount = 0
     private let journal: LeaseJournal?
-    private var observers: [Int: (Lease) -> Void] = [:]
+    /// In registration order (an instrumentation observer registered at start runs first).
+    private var observers: [(token: Int, call: (Lease) -> Void)] = []
     private var nextObserver = 0
     /// Journal lines dropped at load (torn tail).
     private(set) var droppedJournalLines = 0
@@ -65,7 +66,7 @@ final class LeaseStore {
         let old = leases[l.key]
         index(l, replacing: old)
         leases[l.key] = l
-        for o in observers.values { o(l) }
+        for o in observers { o.call(l) }
         return l
     }
 
@@ -163,11 +164,11 @@ final class LeaseStore {
     /// Calls `f` after every committed change; returns a token for `removeObserver`.
     func observe(_ f: @escaping (Lease) -> Void) -> Int {
         nextObserver += 1
-        observers[nextObserver] = f
+        observers.append((nextObserver, f))
         return nextObserver
     }
 
-    func removeObserver(_ token: Int) { observers[token] = nil }
+    func removeObserver(_ token: Int) { observers.removeAll { $0.token == token } }
 
     /// Rewrites the snapshot when the journal has grown past twice the store (at least 10 000 lines).
     func compactIfNeeded(force: Bool = false) throws {

@@ -249,8 +249,13 @@ extension LeasequerySession {
     }
 
     /// End of catch-up. T_last becomes the newest change replayed (records come in change order),
-    /// not the status message's own 152: that is the server's "now", and live changes queued
-    /// behind it can carry older stamps.
+    /// not the status message's own 152 as PROTOCOLS.md §7.5 literally says ("LIVE: T_last =
+    /// max(T_last, inner 152) per message"). Deliberate deviation: the server stamps
+    /// CatchUpComplete with its "now" when it sends it, and live changes committed while the
+    /// catch-up was still queued go out behind it carrying older stamps; resuming from the status
+    /// stamp would skip them if the connection died before they arrived (§7.5's own resume-time
+    /// rule). Replaying a few records is harmless; missing one is not. Test:
+    /// `SessionMachineTests.catchUpCompleteDoesNotMoveTLastPastChangesQueuedBehindIt`.
     func catchUpComplete() {
         guard phase == .catchingUp else { return }
         tLast = latest(tLast, activeStart, catchUpMax)

@@ -16,9 +16,11 @@
 // "bulk_requestor_alone" = the captured byte stream fed from memory to a LeasequerySession
 // (decode, validate, build aside, publish; no socket).
 // Active: `LQB_CLIENTS` leases; a sender thread paces DHCP 4o6 renewals that move a lease to a new
-// B4 (one active-leasequery update each) at `LQB_RATE`/s for `LQB_SECONDS` s; latency = renewal
-// sent → record applied to the table (BindingSync observer, on the requestor's loop). Legs:
-// sent → DHCPACK seen by the sender's receive thread, and DHCPACK → applied.
+// B4 (one active-leasequery update each) at `LQB_RATE`/s for `LQB_SECONDS` s. Latency (the
+// acceptance figure) = the server commits the change (its store observer, called before any
+// leasequery session sends the record) → the record is applied to the table (BindingSync
+// observer, on the requestor's loop). Also shown: renewal sent → applied (adds the server's
+// DHCP handling) and renewal sent → DHCPACK received.
 import Foundation
 
 let args = CommandLine.arguments.dropFirst()
