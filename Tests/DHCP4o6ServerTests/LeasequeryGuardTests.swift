@@ -17,7 +17,8 @@ import DHCPWire
                 try DHCPv6Option(LQQuery(queryType: 1, linkAddress: IPv6Address(hi: 0, lo: 0)))])
             try await p.send(bytes: TCPFraming.frame(lq44.encode()))
             let r = try #require(try await p.next())
-            #expect(r.kind == .reply && r.transactionID == 5 && r.status?.status == .unknownQueryType)
+            let status = r.status?.status
+            #expect(r.kind == .reply && r.transactionID == 5 && status == .unknownQueryType)
             #expect(r.clientDUID == Harness.requestor && r.serverDUID != nil)
             #expect(Harness.records(try await p.bulk(LeasequeryServiceTests.bulk(xid: 6))).isEmpty)
             // Garbage frame: the connection is closed.

@@ -31,7 +31,8 @@ final class CSVLog: Sendable {
 
     func add(_ metric: String, _ value: Double, _ unit: String, tableSize: Int) {
         let date = ISO8601DateFormatter().string(from: Date())
-        let row = "\(metric),\(String(format: "%.6g", value)),\(unit),\(tableSize),\(date)\n"
+        let tag = ProcessInfo.processInfo.environment["LQB_TAG"].map { "@" + $0 } ?? ""
+        let row = "\(metric)\(tag),\(String(format: "%.6g", value)),\(unit),\(tableSize),\(date)\n"
         let fm = FileManager.default
         try? fm.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         if !fm.fileExists(atPath: path) { try? "metric,value,unit,table_size,date\n".write(toFile: path, atomically: true, encoding: .utf8) }

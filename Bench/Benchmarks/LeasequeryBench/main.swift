@@ -6,6 +6,8 @@
 //     swift run -c release LeasequeryBench bulk       # or: active
 // Environment: LQB_SIZES=10000,100000,1000000  LQB_RATE=10000  LQB_SECONDS=10  LQB_CLIENTS=2000
 //              LQB_SPLIT=0 (skip the server-alone / requestor-alone split runs)
+//              LQB_TAG=nice-10 (appended to the CSV metric names as "@nice-10", e.g. for runs under
+//              `nice -n -10` that keep the other builds on a shared box from preempting the loops)
 // Every figure is printed and appended to Bench/results/leasequery.csv
 // (metric,value,unit,table_size,date).
 //
