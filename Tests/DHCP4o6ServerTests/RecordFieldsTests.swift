@@ -44,4 +44,37 @@ import DHCPWire
         #expect(snap.sorted { $0.key < $1.key } == store.active())
         #expect(snap.allSatisfy { $0.state == .active })
     }
+
+    /// The bulk snapshot's rows (client-id inline up to 32 bytes, longer ones aside) encode to
+    /// exactly the generic bytes of the lease's record; a client-id over 255 bytes is declined
+    /// (the stream then uses the generic encoder via `fullRecord`).
+    @Test func bulkRowsEncodeLikeTheGenericPath() throws {
+        let lengths: [Int?] = [nil, 0, 1, 15, 31, 32, 33, 100, 255, 256]
+        var leases: [Lease] = []
+        for (i, n) in lengths.enumerated() {
+            for state in [LeaseState.active, .released] {
+                var l = Self.lease(state, cid: n.map { c in (0..<c).map { UInt8(truncatingIfNeeded: $0 &* 7 &+ i) } },
+                                   pp: i % 3 == 0 ? nil : PortParams(offset: 0, psidLength: 6, psid: UInt16(1 + i)))
+                l.key = SoftwireKey(ipv4: IPv4Address(0xC000_0200 + UInt32(i)), psid: l.portParams?.psid ?? 0)
+                leases.append(l)
+            }
+        }
+        let rows = BulkRows(leases, capacity: leases.count)
+        for prl in [[UInt8](), [51, 61, 91, 152, 153, 156, 159]] {
+            let f = RecordFields(prl: prl)
+            for (i, l) in leases.enumerated() {
+                #expect(rows.fullRecord(i, f) == l.record.filtered(prl: prl))
+                let generic = try LeasequeryResponse(kind: .data, transactionID: 0xABCDEF, payload: .record(l.record(f))).framed()
+                var out: [UInt8] = []
+                let direct = rows.encode(i, f, xid: 0xABCDEF) { n, write in
+                    out = [UInt8](unsafeUninitializedCapacity: n) { b, c in c = write(UnsafeMutableRawPointer(b.baseAddress!)) }
+                }
+                if f.clientID, (l.clientID?.count ?? 0) > 255 {
+                    #expect(!direct)
+                } else {
+                    #expect(direct && out == generic, "lease \(i) prl \(prl)")
+                }
+            }
+        }
+    }
 }
