@@ -17,6 +17,8 @@ let package = Package(
         .executable(name: "dhcp4o6d", targets: ["dhcp4o6d"]),
         .library(name: "LwAFTRCore", targets: ["LwAFTRCore"]),
         .library(name: "PacketEngine", targets: ["PacketEngine"]),
+        // For Bench/LeasequeryBench: the reference server and the requestor, end to end.
+        .library(name: "LeasequeryStack", targets: ["Leasequery", "DHCP4o6Server", "DHCPWire", "BindingTable"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),

@@ -29,5 +29,10 @@ let package = Package(
             path: "Benchmarks/PacketPathBench",
             swiftSettings: [.unsafeFlags(["-Ounchecked"])],
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]),
+        // Leasequery end to end (dhcp4o6d ↔ requestor on loopback): `swift run -c release LeasequeryBench`.
+        .executableTarget(
+            name: "LeasequeryBench",
+            dependencies: [.product(name: "LeasequeryStack", package: "swift-lwaftr")],
+            path: "Benchmarks/LeasequeryBench"),
     ]
 )

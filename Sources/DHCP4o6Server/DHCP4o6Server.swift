@@ -3,7 +3,7 @@
 // What a leasequery requestor (the lwAFTR's `Leasequery` module) can rely on, per connection:
 //   • Bulk, no window (LEASEQUERY{ORO 100; 87{14}}): REPLY{SERVERID, CLIENTID, 100 = snapshot time,
 //     87 = first record} → DATA{87}… → DONE{100, 87{DHCPLEASEQUERYDONE, 152}}; only DHCPLEASEACTIVE
-//     records, exactly the active leases at the moment the query arrived, in (IPv4, PSID) order.
+//     records, exactly the active leases at the moment the query arrived, in no particular order.
 //     No leases: a REPLY without 87 and no DONE. Several bulk queries on one connection run in order.
 //   • Bulk with a window (154 and/or 155): the current state of every (IPv4, PSID) whose last change
 //     lies in the window, ACTIVE or UNASSIGNED (156 = 3 expired / 4 released / 5 declined), in
@@ -52,16 +52,23 @@ public final class DHCP4o6Server: Sendable {
     }
 
     /// Validates `config`, loads the lease store and binds the sockets. With no `group` the server
-    /// runs its own one-thread event loop.
+    /// runs its own one-thread event loop. `changeObserver` (instrumentation: latency benchmarks)
+    /// is called on the server loop with the record of every committed lease change, before any
+    /// leasequery session sends it.
     public static func start(config: ServerConfig, clock: any ServerClock = SystemClock(),
                              logger: Logger = Logger(label: "dhcp4o6d"),
-                             group: (any EventLoopGroup)? = nil) async throws -> DHCP4o6Server {
+                             group: (any EventLoopGroup)? = nil,
+                             changeObserver: (@Sendable (LeaseRecord) -> Void)? = nil) async throws -> DHCP4o6Server {
         let cfg = try config.validated()
         let owned = group == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
         let loop = (group ?? owned!).next()
         var channels: [any Channel] = []
         do {
-            let core = try await loop.submit { NIOLoopBound(try ServerCore(loop: loop, cfg: cfg, clock: clock, logger: logger), eventLoop: loop) }.get()
+            let core = try await loop.submit {
+                let c = try ServerCore(loop: loop, cfg: cfg, clock: clock, logger: logger)
+                if let changeObserver { _ = c.store.observe { changeObserver($0.record) } }
+                return NIOLoopBound(c, eventLoop: loop)
+            }.get()
             let udp = try await DatagramBootstrap(group: loop)
                 .channelOption(.socketOption(.so_reuseaddr), value: 1)
                 .channelOption(.socketOption(.so_rcvbuf), value: 4 << 20)

@@ -27,34 +27,51 @@ extension LeasequeryHandler {
     }
 
     /// Streams the current bulk query while the socket is writable; starts queued ones in order.
+    /// Records are encoded straight into `chunkBytes` buffers, one write and flush per buffer.
     func pumpBulk() {
+        guard !pumping else { return }   // a flush below can report writability: the loop re-checks it
+        pumping = true
+        defer { pumping = false }
         while !closing {
             if bulk == nil {
                 guard !bulkQueue.isEmpty else { return }
                 startBulk(bulkQueue.removeFirst())
                 continue
             }
-            guard var b = bulk else { return }
+            guard var b = bulk, let context else { return }    // the snapshot is shared, never copied
             let xid = b.request.transactionID
+            let count = b.rows.count
             if !b.replied {
-                let first: LeasequeryResponse.Payload = b.records.isEmpty ? .none : .record(b.records[0])
+                let first: LeasequeryResponse.Payload = count == 0 ? .none : .record(b.rows.fullRecord(0, b.fields))
                 send(reply(xid, client: b.request.requestorDUID,
                            baseTime: b.request.requestBaseTime ? b.baseTime : nil, payload: first))
                 b.replied = true
-                b.next = b.records.isEmpty ? 0 : 1
+                b.next = count == 0 ? 0 : 1
                 core.stats.lqRecordsSent += b.next
             }
-            while b.next < b.records.count && isWritable && !closing {
-                send(LeasequeryResponse(kind: .data, transactionID: xid, payload: .record(b.records[b.next])))
-                b.next += 1
-                core.stats.lqRecordsSent += 1
-            }
-            if b.next < b.records.count {
-                bulk = b
+            let rows = b.rows, fields = b.fields
+            while b.next < count && isWritable && !closing {
+                var buf = context.channel.allocator.buffer(capacity: Self.chunkBytes + 1024)
+                let from = b.next
+                var next = b.next
+                while next < count && buf.writerIndex < Self.chunkBytes {
+                    let direct = rows.encode(next, fields, xid: xid) { n, write in
+                        buf.writeWithUnsafeMutableBytes(minimumWritableBytes: n) { write($0.baseAddress!) }
+                    }
+                    if !direct { guard appendData(rows.fullRecord(next, fields), xid: xid, to: &buf) else { return } }
+                    next += 1
+                }
+                b.next = next
+                core.stats.lqRecordsSent += b.next - from
+                write(buf)
                 flush()
+            }
+            bulk = b
+            if b.next < count {
+                if isWritable && !closing { continue }
                 return   // resumes on channelWritabilityChanged
             }
-            if !b.records.isEmpty {
+            if count > 0 {
                 send(LeasequeryResponse(kind: .done, transactionID: xid, baseTime: b.request.requestBaseTime ? b.baseTime : nil,
                                         payload: .done(LeasequeryStatus(.success, baseTime: b.baseTime))))
             }
@@ -71,14 +88,14 @@ extension LeasequeryHandler {
                        status: DHCPv6StatusCode(.dataMissing, "history starts at \(core.store.historyStart)"), baseTime: base))
             return flush()
         }
-        let leases: [Lease]
+        let rows: BulkRows
         if req.queryStartTime == nil && req.queryEndTime == nil {
-            leases = core.store.active()                      // full snapshot: ACTIVE records only
+            rows = BulkRows(activeOf: core.store)             // full snapshot: ACTIVE records only, unordered
         } else {
-            leases = core.store.changes(from: req.queryStartTime?.seconds ?? 0, to: req.queryEndTime?.seconds ?? .max)
+            let changed = core.store.changes(from: req.queryStartTime?.seconds ?? 0, to: req.queryEndTime?.seconds ?? .max)
+            rows = BulkRows(changed, capacity: changed.count)
         }
-        let prl = req.parameterRequestList
-        bulk = Bulk(request: req, records: leases.map { $0.record.filtered(prl: prl) }, baseTime: base)
+        bulk = Bulk(request: req, rows: rows, fields: RecordFields(prl: req.parameterRequestList), baseTime: base)
     }
 
     // MARK: active (RFC 7653, profile §7.3–§7.5)
@@ -129,11 +146,14 @@ extension LeasequeryHandler {
     }
 
     /// A store change: queue the key (a later change of the same key supersedes a pending one and
-    /// moves it to the end, so records go out in change order) and flush on the next loop turn.
+    /// moves it to the end, so records go out in change order). Live and idle (nothing else
+    /// queued, socket writable): sent and flushed at once, before the DHCP answer that caused it.
+    /// Otherwise flushed on the next loop turn.
     func enqueue(_ l: Lease) {
         guard active != nil, !closing else { return }
         latestSeq[l.key] = l.changeSeq
         queue.append(.record(l.key, l.changeSeq))
+        if queue.count - queueHead == 1 && !flushScheduled && isWritable { return flushQueue() }
         guard !flushScheduled, let context else { return }
         flushScheduled = true
         context.eventLoop.assumeIsolated().execute {
@@ -142,12 +162,15 @@ extension LeasequeryHandler {
         }
     }
 
-    /// Sends queued active-query items while the socket is writable.
+    /// Sends queued active-query items while the socket is writable: records encoded directly into
+    /// one buffer, written (and flushed) every `chunkBytes` and at the end.
     func flushQueue() {
-        guard let q = active, !closing else { return }
+        guard let q = active, !closing, let context else { return }
         let xid = q.transactionID
+        let fields = RecordFields(prl: q.parameterRequestList)
+        var buf = context.channel.allocator.buffer(capacity: 1024)
         var wrote = false
-        while queueHead < queue.count && isWritable {
+        while queueHead < queue.count && isWritable && !closing {
             let item = queue[queueHead]
             queueHead += 1
             switch item {
@@ -155,15 +178,18 @@ extension LeasequeryHandler {
                 guard latestSeq[key] == seq else { continue }
                 latestSeq[key] = nil
                 guard let l = core.store[key] else { continue }
-                send(LeasequeryResponse(kind: .data, transactionID: xid,
-                                        payload: .record(l.record.filtered(prl: q.parameterRequestList))))
+                guard appendData(l.record(fields), xid: xid, to: &buf) else { return }
                 core.stats.lqRecordsSent += 1
+                if buf.readableBytes >= Self.chunkBytes { write(buf); flush(); buf.clear() }
             case .catchUpComplete:
+                write(buf)
+                buf.clear()
                 send(LeasequeryResponse(kind: .data, transactionID: xid,
                                         payload: .status(LeasequeryStatus(.catchUpComplete, "catch-up complete", baseTime: stampNow()))))
             }
             wrote = true
         }
+        write(buf)
         if queueHead == queue.count {
             queue.removeAll(keepingCapacity: true); queueHead = 0
         } else if queueHead > 4096 && queueHead * 2 > queue.count {

@@ -16,14 +16,19 @@ final class LeasequeryHandler: ChannelInboundHandler {
     /// An outgoing item of an active query.
     enum Item { case record(SoftwireKey, UInt64), catchUpComplete }
 
-    /// A bulk query being streamed: a snapshot of records taken when it arrived.
+    /// A bulk query being streamed: a snapshot of the leases taken when it arrived, encoded into
+    /// records chunk by chunk as the socket drains.
     struct Bulk {
         var request: LeasequeryRequest
-        var records: [LeaseRecord]
+        var rows: BulkRows
+        var fields: RecordFields
         var next = 0
         var replied = false
         var baseTime: UnixTime
     }
+
+    /// Bytes of encoded records per socket write (one flush each) while streaming.
+    static let chunkBytes = 256 << 10
 
     let core: ServerCore
     var context: ChannelHandlerContext?
@@ -38,6 +43,7 @@ final class LeasequeryHandler: ChannelInboundHandler {
 
     var bulkQueue: [LeasequeryRequest] = []
     var bulk: Bulk?
+    var pumping = false
 
     var active: LeasequeryRequest?
     var observer: Int?
@@ -156,6 +162,31 @@ final class LeasequeryHandler: ChannelInboundHandler {
 
     func flush() { context?.flush() }
 
+    /// Appends `r` as a framed DATA message of `xid` to `buf`: the direct encoder, or the generic
+    /// one for records it does not take. False (logged, connection closing) when encoding fails.
+    @inline(__always)
+    func appendData(_ r: LeaseRecord, xid: UInt32, to buf: inout ByteBuffer) -> Bool {
+        if let n = LeaseRecordWriter.framedSize(r) {
+            buf.writeWithUnsafeMutableBytes(minimumWritableBytes: n) { LeaseRecordWriter.writeData(r, xid: xid, to: $0.baseAddress!, size: n) }
+            return true
+        }
+        do {
+            buf.writeBytes(try LeasequeryResponse(kind: .data, transactionID: xid, payload: .record(r)).framed())
+            return true
+        } catch {
+            core.logger.error("cannot encode leasequery record", metadata: ["error": "\(error)"])
+            close()
+            return false
+        }
+    }
+
+    /// Writes encoded bytes (not flushed).
+    func write(_ buf: ByteBuffer) {
+        guard let context, !closing, buf.readableBytes > 0 else { return }
+        context.write(wrapOutboundOut(buf), promise: nil)
+        lastSent = .now()
+    }
+
     var isWritable: Bool { context?.channel.isWritable ?? false }
 
     /// Closes once everything written so far has gone out (or after the send timeout).
@@ -202,7 +233,8 @@ final class LeasequeryHandler: ChannelInboundHandler {
                 core.logger.notice("leasequery send timeout: closing")
                 return close()
             }
-        } else if let q = active, secs(lastSent) >= lq.keepAliveSeconds {
+        } else if let q = active, queueHead == queue.count, secs(lastSent) >= lq.keepAliveSeconds {
+            // Only with nothing queued: its 152 ("now") is then a safe resume point (§7.5).
             send(LeasequeryResponse(kind: .data, transactionID: q.transactionID,
                                     payload: .status(LeasequeryStatus(.connectionActive, baseTime: stampNow()))))
             flush()

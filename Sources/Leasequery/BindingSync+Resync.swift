@@ -35,6 +35,12 @@ public final class ResyncBuilder {
 }
 
 extension BindingSync {
+    /// Storage a full resync reserves up front: the larger of the current size and what the table
+    /// was sized for (its slots at the 0.7 load limit), at most 16 M. At start-up the table is
+    /// empty but sized for the expected bindings; growing the builder's maps from nothing costs
+    /// ~10 % of a 1 M resync.
+    var resyncSizeHint: Int { min(max(count, table.stats.capacity * 7 / 10), 1 << 24) }
+
     /// Validates a bulk record into `builder` (nothing touches the table). Conflicting port-set
     /// parameters within the bulk are rejected (the first record of an IPv4 sets them). Returns
     /// whether the record was accepted; rejections are counted and logged like live ones.

@@ -34,6 +34,15 @@ enum FastRecordDecoder {
                              innerTransactionID: u32(p, inner + 4), payload: .record(rec))
     }
 
+    /// The record of a plain DATA message of query `xid` (outer and inner xid equal to it, inner
+    /// op 2): exactly what `decode` + the session's id checks accept as a bulk record; nil for
+    /// anything else (the caller then takes the general path, which accepts or fails it).
+    static func dataRecord(_ p: UnsafeRawBufferPointer, xid: UInt32) -> BindingRecord? {
+        guard let m = decode(p), m.transactionID == xid, m.innerOp == 2, m.innerTransactionID == xid,
+              case .record(let r) = m.payload else { return nil }
+        return r
+    }
+
     @inline(__always) static func u32(_ p: UnsafeRawBufferPointer, _ i: Int) -> UInt32 {
         UInt32(p[i]) << 24 | UInt32(p[i + 1]) << 16 | UInt32(p[i + 2]) << 8 | UInt32(p[i + 3])
     }

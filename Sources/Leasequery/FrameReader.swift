@@ -59,6 +59,26 @@ public struct FrameReader: Sendable {
         return try buffer.withUnsafeBytes { raw in try body(UnsafeRawBufferPointer(rebasing: raw[from..<(from + len)])) }
     }
 
+    /// Hands whole buffered messages to `body` while it accepts them (returns true); a message it
+    /// declines stays buffered for `next`, as does an oversized prefix (which `next` then reports).
+    /// Returns how many messages were accepted. The bulk stream's fast path.
+    public mutating func consume(while body: (UnsafeRawBufferPointer) -> Bool) -> Int {
+        var n = 0
+        buffer.withUnsafeBytes { raw in
+            while true {
+                let avail = raw.count - start
+                guard avail >= 2 else { return }
+                let len = Int(raw[start]) << 8 | Int(raw[start + 1])
+                guard len <= maxMessageBytes, avail - 2 >= len else { return }
+                let from = start + 2
+                guard body(UnsafeRawBufferPointer(rebasing: raw[from..<(from + len)])) else { return }
+                start = from + len
+                n += 1
+            }
+        }
+        return n
+    }
+
     /// Forgets everything buffered (a new connection starts a new stream).
     public mutating func reset() {
         buffer.removeAll(keepingCapacity: false)

@@ -10,6 +10,17 @@ extension LeasequerySession {
     /// Handles every whole frame buffered on `c`.
     func drain(_ c: Conn) {
         let g = c.generation
+        // Bulk fast path: plain DATA records of the running full resync go straight from the
+        // frame buffer into the builder (no message values, no per-record dispatch). Anything
+        // else — REPLY, DONE, status, odd records — is left to the general loop below.
+        if c.role == .bulk, c.replied, c.state == .open, let xid = c.xid, case .full(let b)? = resync {
+            let sync = self.sync
+            bulkRecords += c.frames.consume { frame in
+                guard let r = FastRecordDecoder.dataRecord(frame, xid: xid) else { return false }
+                sync.add(r, to: b)
+                return true
+            }
+        }
         while c.generation == g && c.state != .down && phase != .stopped && phase != .backoff {
             var tlsXID: UInt32? = nil
             if case .startingTLS(let x, _) = c.state { tlsXID = x }
@@ -133,7 +144,7 @@ extension LeasequerySession {
     func bulkDataMissing(_ c: Conn) throws(Failure) {
         guard case .gap? = resync else { throw Failure(reason: "server reported DataMissing for a full bulk query") }
         logger.notice("leasequery gap fill impossible (DataMissing): full resync beside the live stream")
-        resync = .full(ResyncBuilder(server: index, expectedCount: sync.count))
+        resync = .full(ResyncBuilder(server: index, expectedCount: sync.resyncSizeHint))
         sendQuery(c)
     }
 
@@ -238,8 +249,13 @@ extension LeasequerySession {
     }
 
     /// End of catch-up. T_last becomes the newest change replayed (records come in change order),
-    /// not the status message's own 152: that is the server's "now", and live changes queued
-    /// behind it can carry older stamps.
+    /// not the status message's own 152 as PROTOCOLS.md §7.5 literally says ("LIVE: T_last =
+    /// max(T_last, inner 152) per message"). Deliberate deviation: the server stamps
+    /// CatchUpComplete with its "now" when it sends it, and live changes committed while the
+    /// catch-up was still queued go out behind it carrying older stamps; resuming from the status
+    /// stamp would skip them if the connection died before they arrived (§7.5's own resume-time
+    /// rule). Replaying a few records is harmless; missing one is not. Test:
+    /// `SessionMachineTests.catchUpCompleteDoesNotMoveTLastPastChangesQueuedBehindIt`.
     func catchUpComplete() {
         guard phase == .catchingUp else { return }
         tLast = latest(tLast, activeStart, catchUpMax)
@@ -260,7 +276,7 @@ extension LeasequerySession {
         if let start, let base, start <= base {
             startResync(.gap(start: start, end: base, records: []), reason: "DataMissing from \(start)")
         } else {
-            startResync(.full(ResyncBuilder(server: index, expectedCount: sync.count)), reason: "DataMissing without a usable window")
+            startResync(.full(ResyncBuilder(server: index, expectedCount: sync.resyncSizeHint)), reason: "DataMissing without a usable window")
         }
     }
 }

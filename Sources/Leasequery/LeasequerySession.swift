@@ -213,7 +213,7 @@ public final class LeasequerySession {
     func wentLive() {
         guard resyncRequested, resync == nil, phase == .live else { return }
         resyncRequested = false
-        startResync(.full(ResyncBuilder(server: index, expectedCount: sync.count)), reason: "requested")
+        startResync(.full(ResyncBuilder(server: index, expectedCount: sync.resyncSizeHint)), reason: "requested")
     }
 
     /// Closes everything for good.
@@ -240,7 +240,7 @@ public final class LeasequerySession {
     }
 
     func beginStartupResync() {
-        resync = .full(ResyncBuilder(server: index, expectedCount: sync.count))
+        resync = .full(ResyncBuilder(server: index, expectedCount: sync.resyncSizeHint))
         resyncStarted = now
         touched = nil
         setPhase(.connecting, "full bulk resync")

@@ -17,7 +17,8 @@ import DHCPWire
                 try DHCPv6Option(LQQuery(queryType: 1, linkAddress: IPv6Address(hi: 0, lo: 0)))])
             try await p.send(bytes: TCPFraming.frame(lq44.encode()))
             let r = try #require(try await p.next())
-            #expect(r.kind == .reply && r.transactionID == 5 && r.status?.status == .unknownQueryType)
+            let status = r.status?.status
+            #expect(r.kind == .reply && r.transactionID == 5 && status == .unknownQueryType)
             #expect(r.clientDUID == Harness.requestor && r.serverDUID != nil)
             #expect(Harness.records(try await p.bulk(LeasequeryServiceTests.bulk(xid: 6))).isEmpty)
             // Garbage frame: the connection is closed.
@@ -130,7 +131,8 @@ import DHCPWire
         try await Harness.withServer(Harness.config(dir: dir)) { s in
             #expect(try await s.activeRecords() == before)
             let p = try await Harness.probe(s)
-            #expect(Harness.records(try await p.bulk(LeasequeryServiceTests.bulk())).map(\.key) == before.map(\.key))
+            // A full bulk comes in no particular order (DHCP4o6Server.swift header): compare sorted.
+            #expect(Harness.records(try await p.bulk(LeasequeryServiceTests.bulk())).map(\.key).sorted() == before.map(\.key))
             await p.close()
             // The same clients get the same bindings back.
             _ = try await Harness.lease(s, clients: 40)

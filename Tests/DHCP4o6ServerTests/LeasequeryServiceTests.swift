@@ -150,7 +150,10 @@ import DHCPWire
             let p = try await Harness.probe(s)
             try await p.send(Self.activeQuery(start: 1_800_000_000))
             let r = try #require(try await p.next())
-            #expect(r.kind == .reply && r.status?.status == .dataMissing && r.isDataMissing)
+            // (Optional chaining inside a `&&` #expect crashed the -O optimizer — ownership verifier,
+            // Swift 6.3.1 — so the status is read into a local first.)
+            let status = r.status?.status
+            #expect(r.kind == .reply && status == .dataMissing && r.isDataMissing)
             #expect(r.baseTime == UnixTime(seconds: 1_800_000_300))
             _ = try await Harness.lease(s, clients: 1)
             let live = try #require(try await p.next())
@@ -160,7 +163,8 @@ import DHCPWire
             // Bulk gap-fill before the history: DataMissing too.
             let b = try await Harness.probe(s)
             let rs = try await b.bulk(Self.bulk(start: 1_800_000_000, end: 1_800_000_100))
-            #expect(rs.count == 1 && rs[0].status?.status == .dataMissing)
+            let gapStatus = rs.first?.status?.status
+            #expect(rs.count == 1 && gapStatus == .dataMissing)
             await b.close()
         }
     }
@@ -196,7 +200,8 @@ import DHCPWire
         try await s.stop()
         var last: LeasequeryResponse?
         while let r = try await p.next(timeout: .seconds(3)) { last = r }
-        #expect(last?.kind == .done && last?.status?.status == .queryTerminated && last?.isError == true)
+        let lastStatus = last?.status?.status
+        #expect(last?.kind == .done && lastStatus == .queryTerminated && last?.isError == true)
         #expect(try await p.isClosedByServer())
         await p.close()
     }

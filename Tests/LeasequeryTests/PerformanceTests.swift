@@ -9,7 +9,10 @@ import BindingTable
 import DHCP4o6Server
 import Leasequery
 
-/// Acceptance figures; run in release mode only when asked:
+/// In-test versions of the acceptance figures (the canonical benchmark with CSV output is
+/// `Bench/Benchmarks/LeasequeryBench`: from Bench/, `swift run -c release LeasequeryBench`; its
+/// active latency starts at the server's commit, this one at the DHCP REQUEST). Run in release
+/// mode only when asked:
 /// `LQ_PERF=1 swift test -c release -Xswiftc -enable-testing --scratch-path .build-lq-rel --filter PerformanceTests`
 /// (`LQ_PERF_LEASES`, `LQ_PERF_RATE`, `LQ_PERF_SECONDS`, `LQ_PERF_PRL=51,109,152,159` change the
 /// sizes and the bulk PRL; `LQ_TEST_LOG=1` adds the resync's phase timings).

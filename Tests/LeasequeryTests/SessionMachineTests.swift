@@ -130,6 +130,35 @@ import Leasequery
         #expect(r.open(.active).queryStartTime == UnixTime(seconds: Fx.t0 + 49))
     }
 
+    /// Deviation from PROTOCOLS.md §7.5 (kept on purpose): at CatchUpComplete T_last becomes the
+    /// newest *replayed* record's 152, not the status message's own 152. The server stamps the
+    /// status with its "now" when it sends it, and live changes committed while the catch-up was
+    /// queued go out behind it with older stamps; resuming from the status stamp would skip them
+    /// if the connection dies before they arrive.
+    @Test func catchUpCompleteDoesNotMoveTLastPastChangesQueuedBehindIt() {
+        let r = Rig { $0.catchUpOnStart = true }
+        r.s.setResumePoint(UnixTime(seconds: Fx.t0))
+        r.run(r.s.start())
+        let a = r.open(.active)
+        r.feed(.active, Fx.reply(a.transactionID, base: Fx.t0 + 100))
+        r.feed(.active, Fx.data(a.transactionID, Fx.record(.active, "192.0.2.5", psid: 4, b4: "2001:db8::5", base: Fx.t0 + 10)))
+        r.feed(.active, Fx.status(a.transactionID, .catchUpComplete, base: Fx.t0 + 100))
+        #expect(r.s.phase == .live && r.s.tLast == UnixTime(seconds: Fx.t0 + 10))    // not t0 + 100
+        // A live change stamped t0 + 40 (committed before the status was sent) was queued behind it;
+        // the connection drops before it arrives.
+        let change = Fx.record(.active, "192.0.2.6", psid: 4, b4: "2001:db8::6", base: Fx.t0 + 40)
+        r.feed(.active, Array(Fx.data(a.transactionID, change).prefix(20)))
+        r.run(r.s.closed(.active, generation: r.gen[.active]!))
+        r.run(r.s.reconnectDue())
+        let again = r.open(.active)
+        // The resume point still covers the lost change (t0 + 40 ≥ start), so the server replays it.
+        #expect(again.queryStartTime == UnixTime(seconds: Fx.t0 + 9))
+        r.feed(.active, Fx.reply(again.transactionID, base: Fx.t0 + 101) + Fx.data(again.transactionID, change))
+        r.feed(.active, Fx.status(again.transactionID, .catchUpComplete, base: Fx.t0 + 101))
+        #expect(r.table.softwire(ipv4: Fx.ip("192.0.2.6"), psid: 4)?.b4 == Fx.v6("2001:db8::6"))
+        #expect(r.s.phase == .live && r.s.tLast == UnixTime(seconds: Fx.t0 + 40))
+    }
+
     @Test func dataMissingFillsTheGapThenResyncsInFullBesideTheLiveStream() {
         let r = Rig { $0.catchUpOnStart = true }
         r.s.setResumePoint(UnixTime(seconds: Fx.t0))
