@@ -47,7 +47,7 @@ in4=$dir/f2000/ipv4-0550.pcap in6=$dir/f2000/ipv6-0550.pcap
 measure() {  # name in4 in6 -> prints "name<TAB>instr_per_packet<TAB>packets"
   local out=$work/cg.$1
   valgrind --tool=callgrind --toggle-collect="$sym" --callgrind-out-file="$out" \
-    "$work/lwaftr" bench --json --packets "$packets" --snapshot "$dir/bindings.snap" "$dir/lwaftr.conf" "$2" "$3" \
+    "$work/lwaftr" bench --json --seed "${SEED:-1}" --packets "$packets" --snapshot "$dir/bindings.snap" "$dir/lwaftr.conf" "$2" "$3" \
     >"$work/json.$1" 2>"$work/log.$1" || { cat "$work/log.$1" >&2; return 1; }
   local ir n
   ir=$(awk '/^(summary|totals):/ { print $2; exit }' "$out")

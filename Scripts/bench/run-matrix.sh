@@ -92,7 +92,7 @@ instr_per_packet() {
   [ -n "$sym" ] || return 0
   local j
   j=$(valgrind --tool=callgrind --toggle-collect="$sym" --callgrind-out-file="$stripped.cg" \
-        "$stripped" bench --json --packets 100000 "$@" 2>/dev/null) || return 0
+        "$stripped" bench --json --seed "${SEED:-1}" --packets 100000 "$@" 2>/dev/null) || return 0
   awk -v n="$(jq '.ipv4_in_packets + .ipv6_in_packets' <<<"$j")" \
     '/^(summary|totals):/ { printf "%.1f", $2 / n; exit }' "$stripped.cg"
 }

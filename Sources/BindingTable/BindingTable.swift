@@ -74,9 +74,10 @@ public final class BindingTable: @unchecked Sendable {
                                    capacity: capacity, seed: seed))
     }
 
-    /// Creates a table holding `softwires`.
-    public convenience init(softwires: [Softwire]) throws(BindingTableError) {
-        self.init(capacity: softwires.count)
+    /// Creates a table holding `softwires` (hash seed random unless given: fixed seeds are for
+    /// reproducible measurements only).
+    public convenience init(softwires: [Softwire], seed: UInt64? = nil) throws(BindingTableError) {
+        if let seed { self.init(capacity: softwires.count, seed: seed) } else { self.init(capacity: softwires.count) }
         try replaceAll(with: softwires)
     }
 

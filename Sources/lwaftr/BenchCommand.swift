@@ -35,6 +35,7 @@ struct BenchRunCommand: ParsableCommand {
     @Option(help: "Packets per side per batch.") var batch: Int = 128
     @Option(help: "Engines, one per thread, each with its own copy of the traces, sharing one table.") var workers: Int = 1
     @Option(help: "Binding-table snapshot to use instead of the configuration's softwires.") var snapshot: String?
+    @Option(help: "Fixed binding-table hash seed (reproducible instruction counts; default random).") var seed: UInt64?
     @Flag(help: "Print one JSON object instead of text (and no progress lines).") var json = false
     @Argument(help: "Configuration (Snabb .conf or native .json).") var conf: String
     @Argument(help: "Frames for the IPv4 (internet) side, or - for none.") var in4: String
@@ -55,9 +56,10 @@ struct BenchRunCommand: ParsableCommand {
             f4 = in4 == "-" ? [] : try OfflineRunner.frames(in4)
             f6 = in6 == "-" ? [] : try OfflineRunner.frames(in6)
             if let snapshot {
-                table = try BindingTable(snapshot: snapshot, maxReaders: max(64, workers))
+                table = try seed.map { try BindingTable(snapshot: snapshot, seed: $0, maxReaders: max(64, workers)) }
+                    ?? BindingTable(snapshot: snapshot, maxReaders: max(64, workers))
             } else {
-                table = try BindingTableFactory.make(config.softwires)
+                table = try BindingTableFactory.make(config.softwires, seed: seed)
             }
         } catch {
             printError("\(error)")
