@@ -81,8 +81,11 @@ if first is None: print("0 0 0"); sys.exit()
 print(lastv - base, lastv - firstv, f"{last - first:.6f}")
 PY
 
-# A frame of every size that fits in a 4 MiB block; ring = blocks × 4 MiB per side per worker.
-blocks=$(( (frames * (payload + 250) / 1048576 / 4) + 8 ))
+# The kernel retires a TPACKET_V3 block after its 1 ms timeout even when it is not full, so a
+# stopped reader's ring holds about (blocks × 1 ms) of traffic: one 256 KiB block per ~1000 frames
+# (the sender makes about 1–1.5 Mpps), with room to spare.
+blocks=$(( frames / 500 + 64 ))
+ring_args=${RING_ARGS-"--ring-block-kb 256 --ring-blocks $blocks"}
 for r in $(seq 1 "$rounds"); do
   for w in 1 2; do
     nsx "$NS_INET" nft -f - <<EOF
@@ -94,9 +97,10 @@ table ip lwscale {
 }
 EOF
     ip netns exec "$NS_AFTR" "$bin" run "$work/lwaftr.json" --io af-packet --external aftr4 --internal aftr6 \
-      --workers "$w" --pin-cpu 0 ${RING_ARGS-"--ring-block-kb 4096 --ring-blocks $blocks"} > "$work/aftr.log" 2>&1 &
+      --workers "$w" --pin-cpu 0 $ring_args > "$work/aftr.log" 2>&1 &
     aftr_pid=$!
     sleep 2
+    kill -0 "$aftr_pid" 2>/dev/null || { echo "lwaftr exited:" >&2; cat "$work/aftr.log" >&2; exit 1; }
     send 0.2 >/dev/null          # neighbours resolved, rings warm
     sleep 0.5
     kill -STOP "$aftr_pid"

@@ -26,6 +26,7 @@
 #                Without it, whatever already forwards in the lwAFTR namespace is measured (e.g. after
 #                lab-kernel-aftr.sh up).
 #   --warmup S   seconds to wait after starting CMD before measuring (default 2)
+#   --rate PPS   pace every sender to PPS packets/s (default: as fast as it can)
 #
 # Prints "throughput: rx_pps=... tx_pps=... loss=...%" and KEY=VALUE lines. Needs the lab (lab-up.sh).
 set -euo pipefail
@@ -45,7 +46,8 @@ while [ $# -gt 0 ]; do
     --rps) rps=$2; shift 2 ;;
     --aftr) aftr_cmd=$2; shift 2 ;;
     --warmup) warmup=$2; shift 2 ;;
-    -h|--help) sed -n '2,27p' "$0"; exit 0 ;;
+    --rate) export LWFLOOD_RATE=$2; shift 2 ;;
+    -h|--help) sed -n '2,31p' "$0"; exit 0 ;;
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
@@ -96,8 +98,14 @@ static size_t lens[MAXF];
 static int run(const int *fds, int nfd, double secs, int nframes) {
     unsigned long long sent = 0, errors = 0;
     double start = now(), end = start + secs;
+    const char *r = getenv("LWFLOOD_RATE");           /* packets/s; unset or 0: as fast as possible */
+    double rate = r ? atof(r) : 0;
     for (unsigned long k = 0;; k++) {
-        if ((k & 15) == 0 && now() >= end) break;
+        if (rate > 0) {                                 /* pace: burst k may start at k*B/rate */
+            double due = start + (double)k * B / rate, t;
+            while ((t = now()) < due) { if (due - t > 0.0002) usleep((useconds_t)((due - t) * 1e6 * 0.8)); }
+            if (t >= end) break;
+        } else if ((k & 15) == 0 && now() >= end) break;
         if (nframes > 0)
             for (int i = 0; i < B; i++) {
                 int f = (int)((k * B + i) % nframes);
