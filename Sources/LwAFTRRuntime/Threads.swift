@@ -32,7 +32,7 @@ func blockAllSignalsInThisThread() {
     var set = sigset_t()
     sigfillset(&set)
     for fault in faultSignals { sigdelset(&set, fault) }
-    pthread_sigmask(SIG_BLOCK, &set, nil)
+    pthread_sigmask(SIG_SETMASK, &set, nil)  // also unblocks faults the creating thread had blocked
 }
 
 /// Signals raised by the faulting instruction itself (or by abort()).

@@ -53,6 +53,22 @@ struct WorkerAndMirrorTests {
         #expect(engine.settings.hairpinning == false)
     }
 
+    /// Worker threads block the asynchronous signals but not the fault signals, so a crash in a
+    /// worker still reaches the runtime's backtrace handler.
+    @Test func workerSignalMaskLeavesFaultSignalsDeliverable() {
+        let mask = Mutex<sigset_t?>(nil)
+        let t = OSThread.start {
+            blockAllSignalsInThisThread()
+            var m = sigset_t()
+            pthread_sigmask(SIG_BLOCK, nil, &m)
+            mask.withLock { $0 = m }
+        }
+        t.join()
+        guard var m = mask.withLock({ $0 }) else { Issue.record("no mask"); return }
+        for s in [SIGTERM, SIGINT, SIGHUP, SIGUSR1, SIGPIPE] { #expect(sigismember(&m, s) == 1, "signal \(s) not blocked") }
+        for s in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT, SIGSYS] { #expect(sigismember(&m, s) == 0, "fault signal \(s) blocked") }
+    }
+
     /// A mirrored value that goes back down (requestor restarted, server re-added) counts again
     /// from zero instead of freezing the `_total` series.
     @Test func counterMirrorFollowsAValueThatRestartedFromZero() {
