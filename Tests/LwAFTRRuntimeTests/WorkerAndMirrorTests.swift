@@ -69,6 +69,22 @@ struct WorkerAndMirrorTests {
         for s in [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT, SIGSYS] { #expect(sigismember(&m, s) == 0, "fault signal \(s) blocked") }
     }
 
+    /// Shutdown's worker join is bounded: a worker that does not stop is given up on after the
+    /// timeout (the 15 s graceful bound then holds); finished workers are joined at once.
+    @Test func workerJoinIsBounded() async throws {
+        var o = RunOptions()
+        o.io = .none
+        let rt = try LwAFTRRuntime(config: JSONConfig.parse(Lab.configJSON(), file: "t.json"), options: o)
+        let quick = OSThread.start { usleep(10_000) }
+        #expect(await rt.joinWorkers([quick], timeout: 5))
+        let release = StopFlag()
+        let stuck = OSThread.start { while !release.value.load(ordering: .relaxed) { usleep(1_000) } }
+        let start = Date()
+        #expect(await rt.joinWorkers([stuck], timeout: 0.2) == false)
+        #expect(Date().timeIntervalSince(start) < 2)
+        release.value.store(true, ordering: .relaxed)  // the helper thread still joins it
+    }
+
     /// A mirrored value that goes back down (requestor restarted, server re-added) counts again
     /// from zero instead of freezing the `_total` series.
     @Test func counterMirrorFollowsAValueThatRestartedFromZero() {
