@@ -1,6 +1,8 @@
 public import LwAFTRCore
-import BindingTable
+public import BindingTable
+public import Logging
 import NIOCore
+import NIOPosix
 
 /// Live reconfiguration for `lwaftr run`'s SIGHUP reload: the server list and the
 /// configuration's static softwires change without restarting the requestor.
@@ -18,6 +20,39 @@ extension LeasequeryService {
     /// since). Learnt bindings are left alone. Returns (added or changed, removed, failed).
     public func updateStaticSoftwires(from old: [Softwire], to new: [Softwire]) async throws -> (changed: Int, removed: Int, failed: [String]) {
         try await eventLoop.submit { self.core.value.sync.updateStatic(from: old, to: new) }.get()
+    }
+
+    /// What `updateStaticSoftwires(from:to:)` would insert and remove now, changing nothing
+    /// (a reload checks the inserts for port-set conflicts before it changes anything).
+    public func plannedStaticChanges(from old: [Softwire], to new: [Softwire]) async throws -> (insert: [Softwire], remove: [Softwire]) {
+        try await eventLoop.submit { self.core.value.sync.staticPlan(from: old, to: new) }.get()
+    }
+
+    /// Starts the requestor on a table that is already in use (a reload added the `leasequery`
+    /// section): the table is NOT replaced by the snapshot, every softwire in it is adopted as
+    /// an orphan (replaceable once every server resynced), except `staticSoftwires` (the
+    /// configuration's, already in the table), which become static before any session starts.
+    public static func startAdoptingTable(configuration: LeasequeryConfiguration, table: BindingTable,
+                                          staticSoftwires: [Softwire], logger: Logger = Logger(label: "lwaftr.leasequery")) async throws -> LeasequeryService {
+        let owned = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        let loop = owned.next()
+        let latest = StatusBox()
+        do {
+            return try await loop.submit { () throws -> LeasequeryService in
+                guard !configuration.servers.isEmpty else { throw LeasequeryConfigurationError("no leasequery servers configured") }
+                let sync = BindingSync(table: table, brAddress: configuration.brAddress, logger: logger, existing: .replaceable)
+                _ = sync.updateStatic(from: [], to: staticSoftwires)
+                let core = ServiceCore(loop: loop, config: configuration, sync: sync, logger: logger, latest: latest)
+                try core.start(loadSnapshot: false)
+                logger.info("leasequery requestor started", metadata: ["servers": "\(configuration.servers.map(\.description))",
+                                                                       "table": "\(sync.count)", "snapshot": "not loaded (reload)"])
+                return LeasequeryService(configuration: configuration, table: table, eventLoop: loop,
+                                         core: NIOLoopBound(core, eventLoop: loop), latest: latest, ownedGroup: owned)
+            }.get()
+        } catch {
+            try? await owned.shutdownGracefully()
+            throw error
+        }
     }
 }
 
@@ -64,17 +99,13 @@ extension BindingSync {
     func updateStatic(from old: [Softwire], to new: [Softwire]) -> (changed: Int, removed: Int, failed: [String]) {
         var changed = 0, removed = 0
         var failed: [String] = []
-        let newKeys = Set(new.map { softwireKey($0.ipv4.value, $0.psid) })
-        for s in old {
-            let key = softwireKey(s.ipv4.value, s.psid)
-            guard !newKeys.contains(key), meta[key]?.owner == Self.staticOwner else { continue }
-            meta[key] = nil
+        let plan = staticPlan(from: old, to: new)
+        for s in plan.remove {
+            meta[softwireKey(s.ipv4.value, s.psid)] = nil
             if table.remove(ipv4: s.ipv4, psid: s.psid) { removed += 1 }
         }
-        let oldSet = Set(old)
-        for s in new {
+        for s in plan.insert {
             let key = softwireKey(s.ipv4.value, s.psid)
-            if oldSet.contains(s), meta[key]?.owner == Self.staticOwner { continue }
             do {
                 _ = try table.insert(s)
                 meta[key] = Meta(owner: Self.staticOwner, expiry: 0)
@@ -84,5 +115,22 @@ extension BindingSync {
             }
         }
         return (changed, removed, failed)
+    }
+
+    /// The statics only in `old` that are still static (removed), and the softwires of `new` to
+    /// (re)insert: changed or new ones, or unchanged ones whose key is absent or an orphan. An
+    /// unchanged static whose key a server has learnt since is left to the server's binding.
+    func staticPlan(from old: [Softwire], to new: [Softwire]) -> (insert: [Softwire], remove: [Softwire]) {
+        let newKeys = Set(new.map { softwireKey($0.ipv4.value, $0.psid) })
+        let remove = old.filter { s in
+            let key = softwireKey(s.ipv4.value, s.psid)
+            return !newKeys.contains(key) && meta[key]?.owner == Self.staticOwner
+        }
+        let oldSet = Set(old)
+        let insert = new.filter { s in
+            guard oldSet.contains(s), let owner = meta[softwireKey(s.ipv4.value, s.psid)]?.owner else { return true }
+            return owner == Self.orphanOwner  // static: unchanged; a server's: its binding stays
+        }
+        return (insert, remove)
     }
 }

@@ -30,7 +30,7 @@ public final class LeasequeryService: Sendable {
     let latest: StatusBox
     let ownedGroup: MultiThreadedEventLoopGroup?
 
-    private init(configuration: LeasequeryConfiguration, table: BindingTable, eventLoop: any EventLoop,
+    init(configuration: LeasequeryConfiguration, table: BindingTable, eventLoop: any EventLoop,
                  core: NIOLoopBound<ServiceCore>, latest: StatusBox, ownedGroup: MultiThreadedEventLoopGroup?) {
         self.configuration = configuration; self.table = table; self.eventLoop = eventLoop
         self.core = core; self.latest = latest; self.ownedGroup = ownedGroup

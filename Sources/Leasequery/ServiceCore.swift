@@ -37,10 +37,11 @@ final class ServiceCore {
         return try NIOSSLContext(configuration: c)
     }
 
-    /// Loads the snapshot, builds the sessions and starts them and the periodic tasks.
-    func start() throws {
+    /// Loads the snapshot (unless `loadSnapshot` is false), builds the sessions and starts them
+    /// and the periodic tasks.
+    func start(loadSnapshot: Bool = true) throws {
         var resume: [String: UnixTime] = [:]
-        if let path = config.snapshotPath {
+        if loadSnapshot, let path = config.snapshotPath {
             if fileExists(path) {
                 do {
                     let (n, tl) = try sync.loadSnapshot(path: path)

@@ -5,7 +5,8 @@ import Synchronization
 import Telemetry
 
 /// Mirrors monotonically growing values (sync counters, reload counts) into Prometheus
-/// counters: each sample adds the growth since the previous one.
+/// counters: each sample adds the growth since the previous one. A value that went down started
+/// again from zero (requestor restarted by a reload, server re-added): all of it is new growth.
 final class CounterMirror: Sendable {
     let exporter: MetricsExporter
     private let last = Mutex<[String: Int64]>([:])
@@ -15,9 +16,9 @@ final class CounterMirror: Sendable {
     func set(_ name: String, _ labels: [(String, String)] = [], to value: Int) {
         let key = name + labels.map { "|\($0.0)=\($0.1)" }.joined()
         let delta = last.withLock { seen -> Int64 in
-            let d = Int64(value) - (seen[key] ?? 0)
-            if d > 0 { seen[key] = Int64(value) }
-            return d
+            let now = Int64(value), before = seen[key] ?? 0
+            seen[key] = now
+            return now >= before ? now - before : now
         }
         let c = exporter.counter(name, labels: labels)
         if delta > 0 { c.increment(by: delta) }

@@ -97,7 +97,17 @@ extension LwAFTRRuntime {
         let oldLQ = LeasequeryMapping.configuration(for: old)
         let newLQ = LeasequeryMapping.configuration(for: new)
         var svc = leasequery
-        // 2. Control lane (fails before changing anything when a TLS file is unusable).
+        // 2. Dry-run the static softwires: a port-set conflict refuses the whole reload.
+        let plan = if let svc, newLQ != nil {
+            try await svc.plannedStaticChanges(from: old.softwires, to: new.softwires)
+        } else {
+            staticPlan(from: old.softwires, to: new.softwires)
+        }
+        if let conflict = portSetConflicts(insert: plan.insert, remove: plan.remove).first {
+            throw ReloadError(description: "\(file): softwires: \(conflict)")
+        }
+        // 3. Control lane (fails before changing anything when a TLS file is unusable).
+        var staticsDone = false
         switch (svc, newLQ) {
         case (let running?, let wanted?):
             let r = try await running.updateServers(wanted.servers)
@@ -112,8 +122,14 @@ extension LwAFTRRuntime {
                 }
             }
         case (nil, let wanted?):
-            let started = try await LeasequeryService.start(configuration: wanted, table: table,
-                                                            logger: child("lwaftr.leasequery"), existing: .keep)
+            // The table is live: no snapshot load (it would replace it). The statics change on
+            // the table first; then everything else in it (bindings left by an earlier
+            // leasequery, a snapshot) is adopted as orphans and the configuration's as static.
+            (report.staticChanged, report.staticRemoved, report.staticFailed) = diffStatic(from: old.softwires, to: new.softwires)
+            staticsDone = true
+            let started = try await LeasequeryService.startAdoptingTable(configuration: wanted, table: table,
+                                                                         staticSoftwires: new.softwires,
+                                                                         logger: child("lwaftr.leasequery"))
             state.withLock { $0.leasequery = started }
             svc = started
             report.leasequeryStarted = true
@@ -126,15 +142,15 @@ extension LwAFTRRuntime {
         case (nil, nil):
             break
         }
-        // 3. Static softwires.
-        if let svc {
+        // 4. Static softwires.
+        if !staticsDone, let svc {
             let r = try await svc.updateStaticSoftwires(from: old.softwires, to: new.softwires)
             (report.staticChanged, report.staticRemoved, report.staticFailed) = r
-        } else {
+        } else if !staticsDone {
             let r = diffStatic(from: old.softwires, to: new.softwires)
             (report.staticChanged, report.staticRemoved, report.staticFailed) = r
         }
-        // 4. Engine policies: workers pick them up before their next batch.
+        // 5. Engine policies: workers pick them up before their next batch.
         if old.external != new.external || old.internal != new.internal || old.instances != new.instances {
             report.policiesChanged = true
             settings.publish(newSettings)
@@ -148,12 +164,9 @@ extension LwAFTRRuntime {
     func diffStatic(from old: [Softwire], to new: [Softwire]) -> (Int, Int, [String]) {
         var changed = 0, removed = 0
         var failed: [String] = []
-        let newKeys = Set(new.map { softwireKey($0.ipv4.value, $0.psid) })
-        for s in old where !newKeys.contains(softwireKey(s.ipv4.value, s.psid)) {
-            if table.softwire(ipv4: s.ipv4, psid: s.psid) == s, table.remove(ipv4: s.ipv4, psid: s.psid) { removed += 1 }
-        }
-        let oldSet = Set(old)
-        for s in new where !oldSet.contains(s) || table.softwire(ipv4: s.ipv4, psid: s.psid) != s {
+        let plan = staticPlan(from: old, to: new)
+        for s in plan.remove where table.remove(ipv4: s.ipv4, psid: s.psid) { removed += 1 }
+        for s in plan.insert {
             do {
                 _ = try table.insert(s)
                 changed += 1
@@ -164,13 +177,57 @@ extension LwAFTRRuntime {
         return (changed, removed, failed)
     }
 
-    /// TUN mode: the links follow the configured MTUs (unless fixed on the command line).
+    /// What `diffStatic` would do: remove the old statics that are gone from `new` (when the
+    /// table still holds them as configured), insert the new or changed ones.
+    func staticPlan(from old: [Softwire], to new: [Softwire]) -> (insert: [Softwire], remove: [Softwire]) {
+        let newKeys = Set(new.map { softwireKey($0.ipv4.value, $0.psid) })
+        let remove = old.filter { !newKeys.contains(softwireKey($0.ipv4.value, $0.psid)) && table.softwire(ipv4: $0.ipv4, psid: $0.psid) == $0 }
+        let oldSet = Set(old)
+        let insert = new.filter { !oldSet.contains($0) || table.softwire(ipv4: $0.ipv4, psid: $0.psid) != $0 }
+        return (insert, remove)
+    }
+
+    /// Port-set conflicts the inserts would meet: two inserts of one IPv4 with different port
+    /// sets, or an insert whose address keeps (after the removals and replacements) a softwire
+    /// with another port set. One line per IPv4; empty when the plan applies cleanly.
+    func portSetConflicts(insert: [Softwire], remove: [Softwire]) -> [String] {
+        var conflicts: [String] = []
+        var planned: [UInt32: PortSet] = [:]
+        var reported = Set<UInt32>()
+        for s in insert {
+            let ip = s.ipv4.value
+            if let p = planned[ip], p != s.portSet, reported.insert(ip).inserted {
+                conflicts.append("\(s.ipv4) psid \(s.psid) has port set \(s.portSet) but another softwire of the address has \(p)")
+            }
+            planned[ip] = planned[ip] ?? s.portSet
+        }
+        let leaving = Set((insert + remove).map { softwireKey($0.ipv4.value, $0.psid) })
+        var all: [Softwire]?
+        for (ip, ps) in planned.sorted(by: { $0.key < $1.key }) where !reported.contains(ip) {
+            guard let current = table.portSet(ipv4: ip), current != ps else { continue }
+            // The address uses another port set now: fine only if none of its softwires stays.
+            if all == nil { all = table.allSoftwires() }
+            if let keeps = all!.first(where: { $0.ipv4.value == ip && !leaving.contains(softwireKey(ip, $0.psid)) }) {
+                conflicts.append("\(IPv4Address(ip)) has port set \(ps) in the configuration but \(keeps.ipv4) psid \(keeps.psid) in the table uses \(current)")
+            }
+        }
+        return conflicts
+    }
+
+    /// TUN mode: the links follow the configured MTUs (unless fixed on the command line). The
+    /// change is made in the devices' namespace (`--netns`): the ifindexes are that namespace's.
     func updateLinkMTUs(old: LwAFTRConfig, new: LwAFTRConfig) {
         guard let links = tunLinks else { return }
-        do {
+        let mtu4 = options.mtu4 == nil && old.external.mtu != new.external.mtu ? new.external.mtu : nil
+        let mtu6 = options.mtu6 == nil && old.internal.mtu != new.internal.mtu ? new.internal.mtu : nil
+        guard mtu4 != nil || mtu6 != nil else { return }
+        let change: @Sendable () throws -> Void = {
             let nl = try Netlink()
-            if options.mtu4 == nil && old.external.mtu != new.external.mtu { try nl.setMTU(links.external, new.external.mtu) }
-            if options.mtu6 == nil && old.internal.mtu != new.internal.mtu { try nl.setMTU(links.internal, new.internal.mtu) }
+            if let mtu4 { try nl.setMTU(links.external, mtu4) }
+            if let mtu6 { try nl.setMTU(links.internal, mtu6) }
+        }
+        do {
+            if let ns = options.namespace { try NetworkNamespace.run(named: ns, change) } else { try change() }
         } catch {
             logger.warning("TUN MTU not changed", metadata: ["error": "\(error)"])
         }

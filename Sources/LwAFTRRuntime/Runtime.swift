@@ -7,7 +7,6 @@ public import LwAFTRCore
 import PacketEngine
 internal import PacketIO
 import ServiceLifecycle
-import UnixSignals
 import Synchronization
 public import Telemetry
 
@@ -120,7 +119,25 @@ public final class LwAFTRRuntime: @unchecked Sendable {
     }
 
     /// Runs `prepare()` and the service group until shutdown; returns the summary.
+    ///
+    /// When `ControlSignals.install()` ran (`lwaftr run`), SIGTERM/SIGINT stop the group
+    /// gracefully and SIGHUP reloads — also when they arrive during `prepare()`: a stop is then
+    /// carried out as soon as the group runs (snapshot written), a reload once it runs.
     public func run() async throws -> RunSummary {
+        let signals = ControlSignals.current
+        let subscription = signals?.subscribe()
+        let stopWatcher = subscription.map { sub in
+            Task { [self] in
+                for await _ in sub.stops {
+                    logger.info("SIGTERM/SIGINT: shutting down")
+                    await requestShutdown()
+                }
+            }
+        }
+        defer {
+            stopWatcher?.cancel()
+            if let subscription { signals?.unsubscribe(subscription) }
+        }
         do { try await prepare() } catch {
             await stopControlLane()
             try? await metricsServer?.close()
@@ -129,16 +146,22 @@ public final class LwAFTRRuntime: @unchecked Sendable {
         var services: [ServiceGroupConfiguration.ServiceConfiguration] = [
             .init(service: ControlLaneService(runtime: self), serviceName: "control-lane"),
             .init(service: MetricsService(runtime: self), serviceName: "metrics"),
-            .init(service: ReloadService(runtime: self), serviceName: "reload"),
         ]
+        if let subscription {
+            services.append(.init(service: ReloadService(runtime: self, hangups: subscription.hangups), serviceName: "reload"))
+        }
         if let d = options.duration {
             services.append(.init(service: DurationService(seconds: d), successTerminationBehavior: .gracefullyShutdownGroup,
                                   serviceName: "duration"))
         }
         services.append(.init(service: PacketPlaneService(runtime: self), serviceName: "packet-plane"))
-        var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+        // Signals come through `ControlSignals` (above), not the group's own dispatch sources.
+        var groupConfig = ServiceGroupConfiguration(services: services, gracefulShutdownSignals: [],
                                                     logger: child("lwaftr.lifecycle"))
-        groupConfig.maximumGracefulShutdownDuration = .seconds(15)  // below the unit's TimeoutStopSec=20
+        // Below the unit's TimeoutStopSec=20: 15 s graceful, then cancellation (the packet plane
+        // gives up joining stuck workers after `joinTimeout`), then at most 3 s more.
+        groupConfig.maximumGracefulShutdownDuration = .seconds(15)
+        groupConfig.maximumCancellationDuration = .seconds(3)
         let group = ServiceGroup(configuration: groupConfig)
         let early = state.withLock { s -> Bool in
             s.group = group
@@ -169,10 +192,12 @@ public final class LwAFTRRuntime: @unchecked Sendable {
 
     // MARK: - packet plane
 
-    func makeEngine() throws -> LwAFTREngine {
-        let (s, _) = settings.read()
-        return try LwAFTREngine(settings: s, table: table, pool: PacketPool(capacity: max(1024, options.batch * 32)),
-                                batchCapacity: options.batch)
+    /// An engine built with the current settings, and the settings generation it follows (the
+    /// worker's starting point: a reload published after this is adopted by its first iteration).
+    func makeEngine() throws -> (LwAFTREngine, UInt64) {
+        let (s, generation) = settings.read()
+        return (try LwAFTREngine(settings: s, table: table, pool: PacketPool(capacity: max(1024, options.batch * 32)),
+                                 batchCapacity: options.batch), generation)
     }
 
     private func pin(_ worker: Int) {
@@ -195,7 +220,8 @@ public final class LwAFTRRuntime: @unchecked Sendable {
         for (p, len) in options.ipv6Routes { try nl.addRoute(to: p, prefixLength: len, interface: int) }
         tunLinks = (ext, int)
         for w in 0..<options.workers {
-            let engine = UncheckedBox(try makeEngine())
+            let made = try makeEngine()
+            let engine = UncheckedBox(made.0), generation = made.1
             let e: TunDevice = w == 0 ? ext0 : try TunDevice(name: options.externalDevice, options: opts)
             let i: TunDevice = w == 0 ? int0 : try TunDevice(name: options.internalDevice, options: opts)
             let devices = UncheckedBox((e, i))
@@ -204,7 +230,8 @@ public final class LwAFTRRuntime: @unchecked Sendable {
                     blockAllSignalsInThisThread()
                     pin(w)
                     let worker = Worker(index: w, engine: engine.value, external: devices.value.0, internal: devices.value.1,
-                                        board: board, batch: options.batch, busyPoll: options.busyPoll, settings: settings)
+                                        board: board, batch: options.batch, busyPoll: options.busyPoll, settings: settings,
+                                        generation: generation)
                     received.add(worker.run(stop: stop), ordering: .relaxed)
                 }
             }
@@ -214,7 +241,8 @@ public final class LwAFTRRuntime: @unchecked Sendable {
     private func preparePacketRingWorkers() throws {
         let group = UInt16(truncatingIfNeeded: getpid())
         for w in 0..<options.workers {
-            let engine = UncheckedBox(try makeEngine())
+            let made = try makeEngine()
+            let engine = UncheckedBox(made.0), generation = made.1
             var o4 = PacketRing.Options(), o6 = PacketRing.Options()
             if let b = options.ringBlockSize { o4.blockSize = b; o6.blockSize = b }
             if let n = options.ringBlocks { o4.blockCount = n; o6.blockCount = n }
@@ -229,7 +257,8 @@ public final class LwAFTRRuntime: @unchecked Sendable {
                     blockAllSignalsInThisThread()
                     pin(w)
                     let worker = Worker(index: w, engine: engine.value, external: devices.value.0, internal: devices.value.1,
-                                        board: board, batch: options.batch, busyPoll: options.busyPoll, settings: settings)
+                                        board: board, batch: options.batch, busyPoll: options.busyPoll, settings: settings,
+                                        generation: generation)
                     received.add(worker.run(stop: stop), ordering: .relaxed)
                 }
             }
@@ -251,15 +280,33 @@ public final class LwAFTRRuntime: @unchecked Sendable {
         try? await gracefulShutdown()
         running.store(false, ordering: .releasing)
         stop.store(true, ordering: .relaxed)
-        await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-            let box = UncheckedBox(threads)
-            _ = OSThread.start {
-                for t in box.value { t.join() }
-                c.resume()
-            }
+        if !(await joinWorkers(threads, timeout: Self.joinTimeout)) {
+            logger.error("packet workers did not stop; exiting without them", metadata: ["seconds": "\(Self.joinTimeout)"])
+            return
         }
         if !threads.isEmpty {
             logger.info("packet plane stopped", metadata: ["frames": "\(received.load(ordering: .relaxed))"])
+        }
+    }
+
+    /// How long shutdown waits for the packet workers to leave their loops (they check `stop`
+    /// at least every ~10 ms).
+    static let joinTimeout = 5.0
+
+    /// Joins `threads` on a helper thread; false when they are not all done within `timeout`.
+    func joinWorkers(_ threads: [OSThread], timeout: Double) async -> Bool {
+        let once = ResumeOnce()
+        return await withCheckedContinuation { (c: CheckedContinuation<Bool, Never>) in
+            once.set(c)
+            let box = UncheckedBox(threads)
+            _ = OSThread.start {
+                for t in box.value { t.join() }
+                once.resume(true)
+            }
+            Task {
+                try? await Task.sleep(nanoseconds: UInt64(timeout * 1e9))
+                once.resume(false)
+            }
         }
     }
 
@@ -301,6 +348,13 @@ public final class LwAFTRRuntime: @unchecked Sendable {
 func fileExists(_ path: String) -> Bool {
     var st = stat()
     return stat(path, &st) == 0
+}
+
+/// A continuation resumed by whichever of two parties comes first.
+final class ResumeOnce: Sendable {
+    private let c = Mutex<CheckedContinuation<Bool, Never>?>(nil)
+    func set(_ k: CheckedContinuation<Bool, Never>) { c.withLock { $0 = k } }
+    func resume(_ value: Bool) { c.withLock { $0.take() }?.resume(returning: value) }
 }
 
 /// Moves a non-Sendable value into a thread that becomes its only user.

@@ -1,5 +1,4 @@
 import ServiceLifecycle
-import UnixSignals
 
 /// Owns the packet worker threads: starts them, and on graceful shutdown stops and joins them.
 struct PacketPlaneService: Service {
@@ -26,11 +25,12 @@ struct MetricsService: Service {
     }
 }
 
-/// Turns SIGHUP into `LwAFTRRuntime.reload()` (one at a time, in arrival order).
+/// Turns SIGHUP (from `ControlSignals`) into `LwAFTRRuntime.reload()` (one at a time, in arrival
+/// order). A SIGHUP that came during startup is in the stream already: it reloads right away.
 struct ReloadService: Service {
     let runtime: LwAFTRRuntime
+    let hangups: AsyncStream<Void>
     func run() async throws {
-        let hangups = await UnixSignalsSequence(trapping: .sighup)
         for await _ in hangups.cancelOnGracefulShutdown() {
             runtime.logger.info("SIGHUP: reloading the configuration")
             await runtime.reload()

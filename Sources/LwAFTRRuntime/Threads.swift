@@ -25,18 +25,22 @@ final class OSThread: @unchecked Sendable {
     func join() { pthread_join(handle, nil) }
 }
 
-/// Blocks every blockable signal in the calling thread: packet workers never run a handler
-/// and never take a signal meant for the process.
+/// Blocks every asynchronous signal in the calling thread: packet workers never run a handler
+/// and never take a signal meant for the process. Synchronous fault signals (a crash in this
+/// thread) stay unblocked so the runtime's backtrace handler still reports them.
 func blockAllSignalsInThisThread() {
     var set = sigset_t()
     sigfillset(&set)
-    pthread_sigmask(SIG_BLOCK, &set, nil)
+    for fault in faultSignals { sigdelset(&set, fault) }
+    pthread_sigmask(SIG_SETMASK, &set, nil)  // also unblocks faults the creating thread had blocked
 }
 
-/// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and every thread it starts later.
-/// `lwaftr run` calls it first thing: the signals then stay pending for the process until the
-/// service lifecycle's signal sources (signalfd on Linux) consume them, so no thread, NIO's or
-/// a worker's, is ever interrupted by them.
+/// Signals raised by the faulting instruction itself (or by abort()).
+let faultSignals: [Int32] = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT, SIGSYS]
+
+/// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and every thread it starts later
+/// (fewer EINTRs there). The process still takes them: `ControlSignals` handles them on a
+/// thread that does not block them (the main thread at least).
 public func blockControlSignals() {
     var set = sigset_t()
     sigemptyset(&set)

@@ -17,9 +17,11 @@ public struct Worker<External: PacketSource & PacketSink, Internal: PacketSource
     public let batch: Int
     public let busyPoll: Bool
     public let settings: SettingsCell?
+    /// The settings generation `engine` was built with (nil: whatever is current when `run` starts).
+    public let startGeneration: UInt64?
 
     public init(index: Int, engine: LwAFTREngine, external: External, internal: Internal, board: CounterBoard,
-                batch: Int, busyPoll: Bool, settings: SettingsCell? = nil) {
+                batch: Int, busyPoll: Bool, settings: SettingsCell? = nil, generation: UInt64? = nil) {
         self.index = index
         self.engine = engine
         self.external = external
@@ -28,6 +30,7 @@ public struct Worker<External: PacketSource & PacketSink, Internal: PacketSource
         self.batch = batch
         self.busyPoll = busyPoll
         self.settings = settings
+        startGeneration = generation
     }
 
     /// Runs until `stop` becomes true. Returns the number of frames received.
@@ -40,7 +43,9 @@ public struct Worker<External: PacketSource & PacketSink, Internal: PacketSource
         var idleRounds = 0
         var lastProcess: UInt64 = 0
         let cell = settings  // hoisted: one relaxed load per iteration, no reference counting in the loop
-        var generation = cell?.generation ?? 0
+        // Starting from the engine's own generation, a reload published between building the
+        // engine and starting this thread is adopted by the first iteration.
+        var generation = startGeneration ?? cell?.generation ?? 0
         while !stop.load(ordering: .relaxed) {
             if let cell, cell.generation != generation {
                 let (s, g) = cell.read()

@@ -22,13 +22,13 @@ extension LwAFTREngine {
 
     /// Egress filter then fragmentation, for every frame leaving the IPv4 side.
     func filtered4(_ p: Packet, into out: inout PacketBatch) {
-        if let f = extEgressFilter, !f.matches(p) { return drop(p) }
+        if !filterRefs.extEgress.allows(p) { return drop(p) }
         finish4(p, into: &out)
     }
 
     /// Egress filter then fragmentation, for every frame leaving the IPv6 side.
     func filtered6(_ p: Packet, into out: inout PacketBatch) {
-        if let f = intEgressFilter, !f.matches(p) { return drop(p) }
+        if !filterRefs.intEgress.allows(p) { return drop(p) }
         finish6(p, into: &out)
     }
 

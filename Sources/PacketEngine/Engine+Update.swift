@@ -24,6 +24,7 @@ extension LwAFTREngine {
             icmp6Bucket = TokenBucket(burst: s.intErrorRatePackets, periodNs: s.intErrorRatePeriodNs)
         }
         (extIngressFilter, extEgressFilter, intIngressFilter, intEgressFilter) = filters
+        filterRefs = FilterRefs(extIngressFilter, extEgressFilter, intIngressFilter, intEgressFilter)
         settings = s
         if needsResolution { solicited = false }
     }

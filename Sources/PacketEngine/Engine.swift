@@ -44,6 +44,8 @@ public final class LwAFTREngine {
     @usableFromInline var extEgressFilter: PacketFilter?
     @usableFromInline var intIngressFilter: PacketFilter?
     @usableFromInline var intEgressFilter: PacketFilter?
+    /// The same filters unretained, for the per-packet path (see `FilterRefs`).
+    @usableFromInline var filterRefs = FilterRefs()
 
     /// Scratch for batched lookups: (table key, home slot address) pairs of one input batch.
     @usableFromInline let scratchCapacity: Int
@@ -86,6 +88,7 @@ public final class LwAFTREngine {
         extEgressFilter = try settings.extEgressFilter.map { try PacketFilter($0) }
         intIngressFilter = try settings.intIngressFilter.map { try PacketFilter($0) }
         intEgressFilter = try settings.intEgressFilter.map { try PacketFilter($0) }
+        filterRefs = FilterRefs(extIngressFilter, extEgressFilter, intIngressFilter, intEgressFilter)
     }
 
     deinit {

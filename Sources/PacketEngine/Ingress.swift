@@ -44,7 +44,7 @@ extension LwAFTREngine {
         } else {
             counters.add(.inIPv4FragReassemblyUnneeded)
         }
-        if let f = extIngressFilter, !f.matches(p) { return drop(p) }
+        if !filterRefs.extIngress.allows(p) { return drop(p) }
         if type == L.typeARP && p.length >= 42 { return arpInput(p) }
         if type == L.typeIPv4 && isEchoRequestToUs4(p) { return echoReply4(p) }
         enqueue(p, &core4)
@@ -84,7 +84,7 @@ extension LwAFTREngine {
         } else {
             counters.add(.inIPv6FragReassemblyUnneeded)
         }
-        if let f = intIngressFilter, !f.matches(p) { return drop(p) }
+        if !filterRefs.intIngress.allows(p) { return drop(p) }
         if type == L.typeIPv6 && p.length >= 58 && p.data.u8(L.eth + L.v6NextHeader) == L.protoICMPv6 {
             let icmpType = p.data.u8(L.eth + L.v6Header)
             if icmpType >= 133 && icmpType <= 137 { return ndpInput(p) }

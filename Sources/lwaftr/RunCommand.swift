@@ -47,8 +47,9 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "af-packet: receive ring blocks per side per worker.") var ringBlocks: Int?
 
     func run() async throws {
-        // Before any thread exists: every thread inherits the mask, signals reach only the lifecycle's sources.
-        blockControlSignals()
+        // SIGHUP/SIGTERM/SIGINT handlers (already in place from a constructor for `lwaftr run`):
+        // a signal during startup is kept for the runtime instead of killing the process.
+        ControlSignals.install()
         guard let level = Logger.Level(rawValue: logLevel) else {
             printError("--log-level must be one of \(Logger.Level.allCases.map(\.rawValue).joined(separator: ", "))")
             throw ExitCode(2)

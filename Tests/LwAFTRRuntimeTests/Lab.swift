@@ -208,4 +208,14 @@ final class RunningRuntime: Sendable {
         await runtime.requestShutdown()
         return try await task.value
     }
+
+    /// For `defer`: shuts the runtime down in the background when a test left early (a failed
+    /// `#require`); a no-op after `stop()`.
+    func stopDetached() {
+        let runtime = runtime, task = task
+        Task {
+            await runtime.requestShutdown()
+            _ = try? await task.value
+        }
+    }
 }

@@ -31,6 +31,7 @@ import Testing
         let runtime = try LwAFTRRuntime(config: ConfigLoader.load(path: path), options: opts, logger: logs.logger)
         #expect(runtime.config.leasequery?.snapshot == dir + "/bindings.snap")
         let run = try await RunningRuntime(runtime)
+        defer { run.stopDetached() }
         #expect(await eventually(timeout: 20) { runtime.leasequery?.currentStatus.allLive == true && runtime.table.count == 24 })
 
         let server = "[::1]:\(a.lqPort)"

@@ -12,19 +12,32 @@ import Testing
 /// clear error line.
 @Suite(.serialized, .enabled(if: Privileges.canUseNamespaces, Privileges.message))
 struct ReloadTests {
-    /// Sends `count` datagrams to port 1500, one every ~`gapMicros`, on its own thread.
+    /// Sends datagrams to port 1500 (sequence 0, 1, …), one every ~`gapMicros`, on its own
+    /// thread, until `finish(after:)` says how many more.
     final class SteadySender: Sendable {
         let sent = Atomic<Int>(0)
+        let attempted = Atomic<Int>(0)
+        let limit = Atomic<Int>(.max)
         let finished = Atomic<Bool>(false)
 
-        init(_ s: Sender, count: Int, gapMicros: UInt32) {
+        init(_ s: Sender, gapMicros: UInt32) {
             Thread.detachNewThread { [self] in
-                for i in 0..<count {
+                var i = 0
+                while i < limit.load(ordering: .acquiring) {
+                    attempted.store(i + 1, ordering: .releasing)
                     if s.send(port: 1500, seq: UInt32(i)) { sent.add(1, ordering: .relaxed) }
+                    i += 1
                     usleep(gapMicros)
                 }
                 finished.store(true, ordering: .releasing)
             }
+        }
+
+        /// Sends `more` datagrams after the current one, then stops; returns the total.
+        func finish(after more: Int) -> Int {
+            let total = attempted.load(ordering: .acquiring) + more
+            limit.store(total, ordering: .releasing)
+            return total
         }
     }
 
@@ -43,6 +56,7 @@ struct ReloadTests {
         let runtime = try LwAFTRRuntime(config: ConfigLoader.load(path: path), options: Lab.options(ns, configPath: path),
                                         logger: logs.logger)
         let run = try await RunningRuntime(runtime)
+        defer { run.stopDetached() }
         // 4 static + 12 learnt.
         #expect(await eventually(timeout: 20) { runtime.leasequery?.currentStatus.allLive == true && runtime.table.count == 16 })
         let learnt = runtime.table.allSoftwires().filter { $0.ipv4.description.hasPrefix("203.0.113.") }
@@ -55,9 +69,8 @@ struct ReloadTests {
         for i in 0..<3 { _ = sender.send(port: 100, seq: UInt32(i)) }
         #expect(await eventually { runtime.board.total(.outICMPv4ErrorPackets) == 3 })
 
-        let total = 3000
-        let steady = SteadySender(sender, count: total, gapMicros: 300)
-        #expect(await eventually { steady.sent.load(ordering: .relaxed) > total / 4 })
+        let steady = SteadySender(sender, gapMicros: 300)
+        #expect(await eventually { steady.sent.load(ordering: .relaxed) > 500 })
         // New file: no ICMP errors, PSID 4 removed, PSID 5 added (same leasequery section).
         try Lab.write(Lab.configJSON(generateICMP: false, psids: 1...3, extra: section)
             .replacingOccurrences(of: "\"psid\": 3, \"psid_length\": 6, \"b4\": \"2001:db8:b4::3\"}",
@@ -68,6 +81,8 @@ struct ReloadTests {
         #expect(await runtime.reload())
         #expect(runtime.settings.generation == generationBefore + 1)
         #expect(steady.finished.load(ordering: .acquiring) == false, "the reload must happen while traffic runs")
+        // Traffic keeps flowing under the new settings for a while before it stops.
+        let total = steady.finish(after: 500)
         #expect(await eventually(timeout: 20) { steady.finished.load(ordering: .acquiring) })
         #expect(await eventually { receiver.received(port: 1500).count >= total })
         try await Task.sleep(nanoseconds: 200_000_000)
@@ -113,9 +128,12 @@ struct ReloadTests {
         let good = Lab.configJSON(generateICMP: true)
         try Lab.write(good, to: path)
         let logs = LogCapture()
+        let rootMTUs = rootLinkMTUs()
         let runtime = try LwAFTRRuntime(config: ConfigLoader.load(path: path), options: Lab.options(ns, configPath: path),
                                         logger: logs.logger)
         let run = try await RunningRuntime(runtime)
+        defer { run.stopDetached() }
+        #expect(ns.linkMTU("rt4") == 1500)
         let before = runtime.config
         let generation = runtime.settings.generation
 
@@ -151,6 +169,11 @@ struct ReloadTests {
         try Lab.write(good.replacingOccurrences(of: "\"mtu\": 1500, \"generate", with: "\"mtu\": 1400, \"generate"), to: path)
         #expect(await runtime.reload())
         #expect(runtime.config.external.mtu == 1400 && runtime.reloads == 1)
+        // The TUN in the namespace follows; nothing in the root namespace changed.
+        #expect(ns.linkMTU("rt4") == 1400 && ns.linkMTU("rt6") == 1500)
+        let rootAfter = rootLinkMTUs()
+        let changed = rootAfter.filter { rootMTUs[$0.key] != nil && rootMTUs[$0.key] != $0.value }
+        #expect(changed.isEmpty, "root-namespace links changed MTU: \(changed) (before: \(rootMTUs))")
         _ = try await run.stop()
     }
 }

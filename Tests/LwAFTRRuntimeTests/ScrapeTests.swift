@@ -20,6 +20,7 @@ struct ScrapeTests {
         let runtime = try LwAFTRRuntime(config: ConfigLoader.load(path: path), options: Lab.options(ns, configPath: path),
                                         logger: logs.logger)
         let run = try await RunningRuntime(runtime)
+        defer { run.stopDetached() }
         let receiver = try Receiver(ns)
         let sender = try Sender(ns)
         defer { sender.close() }

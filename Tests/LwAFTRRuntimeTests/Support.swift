@@ -62,6 +62,29 @@ final class TestNamespace: Sendable {
     }
 
     func remove() { Shell.run("ip netns del \(name)") }
+
+    /// The MTU of link `dev` in this namespace, or nil.
+    func linkMTU(_ dev: String) -> Int? {
+        mtu(inLinkLine: Shell.run("ip -n \(name) -o link show \(dev)").output)
+    }
+}
+
+/// "index: name" → MTU of every link of the root namespace (`ip -o link`).
+func rootLinkMTUs() -> [String: Int] {
+    var r: [String: Int] = [:]
+    for line in Shell.run("ip -o link show").output.split(separator: "\n") {
+        let f = line.split(separator: " ")
+        guard f.count > 2, let m = mtu(inLinkLine: String(line)) else { continue }
+        r["\(f[0]) \(f[1])"] = m
+    }
+    return r
+}
+
+/// The number after "mtu" in one `ip -o link` line.
+func mtu(inLinkLine line: String) -> Int? {
+    let f = line.split(separator: " ")
+    guard let i = f.firstIndex(of: "mtu"), i + 1 < f.count else { return nil }
+    return Int(f[i + 1])
 }
 
 /// Collects log lines (level + rendered message + metadata) for assertions.
