@@ -3,6 +3,7 @@ public import LwAFTRCore
 internal import PacketEngine
 internal import CShim
 internal import Synchronization
+internal import PacketIO
 
 #if canImport(Glibc)
 internal import Glibc
@@ -94,7 +95,7 @@ public enum Replay {
         let stop = StopFlag()
         let start = cshim_monotonic_ns()
         let threads = boxes.map { box in
-            BenchThread.start { box.result = loop(box, in4: in4, in6: in6, options: options, stop: stop) }
+            OSThread.start { box.result = loop(box, in4: in4, in6: in6, options: options, stop: stop) }
         }
         let limitNs = UInt64(options.seconds * 1e9)
         var lastReport = start

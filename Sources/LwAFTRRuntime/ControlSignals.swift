@@ -1,6 +1,7 @@
 internal import CShim
 internal import Glibc
 import Synchronization
+internal import PacketIO
 
 /// SIGHUP (reload) and SIGTERM/SIGINT (graceful stop) for `lwaftr run`, process-wide.
 ///

@@ -225,15 +225,21 @@ public final class LwAFTRRuntime: @unchecked Sendable {
             let e: TunDevice = w == 0 ? ext0 : try TunDevice(name: options.externalDevice, options: opts)
             let i: TunDevice = w == 0 ? int0 : try TunDevice(name: options.internalDevice, options: opts)
             let devices = UncheckedBox((e, i))
-            starters.append { [self] in
-                OSThread.start { [self] in
-                    blockAllSignalsInThisThread()
-                    pin(w)
-                    let worker = Worker(index: w, engine: engine.value, external: devices.value.0, internal: devices.value.1,
-                                        board: board, batch: options.batch, busyPoll: options.busyPoll, settings: settings,
-                                        generation: generation)
-                    received.add(worker.run(stop: stop), ordering: .relaxed)
-                }
+            addStarter(worker: w, engine: engine, generation: generation, devices: devices)
+        }
+    }
+
+    /// Queues the start of worker `w` (a pinned thread with every asynchronous signal blocked).
+    private func addStarter<E: PacketSource & PacketSink, I: PacketSource & PacketSink>(
+        worker w: Int, engine: UncheckedBox<LwAFTREngine>, generation: UInt64, devices: UncheckedBox<(E, I)>) {
+        starters.append { [self] in
+            OSThread.start { [self] in
+                blockAllSignalsInThisThread()
+                pin(w)
+                let worker = Worker(index: w, engine: engine.value, external: devices.value.0, internal: devices.value.1,
+                                    board: board, batch: options.batch, busyPoll: options.busyPoll, settings: settings,
+                                    generation: generation)
+                received.add(worker.run(stop: stop), ordering: .relaxed)
             }
         }
     }
@@ -252,16 +258,7 @@ public final class LwAFTRRuntime: @unchecked Sendable {
             }
             let devices = UncheckedBox((try PacketRing(interface: options.externalDevice, options: o4),
                                         try PacketRing(interface: options.internalDevice, options: o6)))
-            starters.append { [self] in
-                OSThread.start { [self] in
-                    blockAllSignalsInThisThread()
-                    pin(w)
-                    let worker = Worker(index: w, engine: engine.value, external: devices.value.0, internal: devices.value.1,
-                                        board: board, batch: options.batch, busyPoll: options.busyPoll, settings: settings,
-                                        generation: generation)
-                    received.add(worker.run(stop: stop), ordering: .relaxed)
-                }
-            }
+            addStarter(worker: w, engine: engine, generation: generation, devices: devices)
         }
     }
 

@@ -2,20 +2,21 @@
 internal import Glibc
 #endif
 
-/// An OS thread running one closure: benchmark workers are real threads (a cooperative pool
-/// would share them with the watcher and skew the figures).
-final class BenchThread: @unchecked Sendable {
+/// A started OS thread that runs one closure. Packet workers (of `lwaftr run` and of the pcap
+/// replay benchmark) are real threads, not tasks: they spin on their queues and must never share
+/// a cooperative pool.
+public final class OSThread: @unchecked Sendable {
     private var handle = pthread_t()
     private let body: () -> Void
 
     private init(body: @escaping () -> Void) { self.body = body }
 
     /// Starts `body` on a new thread.
-    static func start(_ body: @escaping () -> Void) -> BenchThread {
-        let t = BenchThread(body: body)
+    public static func start(_ body: @escaping () -> Void) -> OSThread {
+        let t = OSThread(body: body)
         let box = Unmanaged.passRetained(t)
         let rc = pthread_create(&t.handle, nil, { raw in
-            let me = Unmanaged<BenchThread>.fromOpaque(raw!).takeRetainedValue()
+            let me = Unmanaged<OSThread>.fromOpaque(raw!).takeRetainedValue()
             me.body()
             return nil
         }, box.toOpaque())
@@ -24,5 +25,5 @@ final class BenchThread: @unchecked Sendable {
     }
 
     /// Waits for the thread to finish.
-    func join() { pthread_join(handle, nil) }
+    public func join() { pthread_join(handle, nil) }
 }
