@@ -2,6 +2,7 @@
 #include "cshim_signals.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <signal.h>
 #include <string.h>
 #include <unistd.h>
@@ -34,6 +35,15 @@ int cshim_control_signals_install(void) {
     sigaction(SIGHUP, &sa, NULL);
     sigaction(SIGTERM, &sa, NULL);
     sigaction(SIGINT, &sa, NULL);
+    /* The mask is inherited across exec: a parent that had these blocked (a test runner, a shell
+       helper) would leave them pending forever. Unblock them here — in the constructor that is the
+       main thread, which then keeps taking them (it only waits for the command to finish). */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGHUP);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_UNBLOCK, &set, NULL);
     return fds[0];
 }
 

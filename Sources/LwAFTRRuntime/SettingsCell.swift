@@ -1,5 +1,5 @@
 public import PacketEngine
-public import Synchronization
+internal import Synchronization
 
 /// The engine settings every worker should run with, published by reload: a generation number
 /// workers check once per loop iteration (one relaxed load) and the settings behind a lock they
