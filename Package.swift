@@ -108,10 +108,10 @@ let package = Package(
         .testTarget(name: "LwAFTRCoreTests", dependencies: ["LwAFTRCore"]),
         .testTarget(name: "BindingTableTests", dependencies: ["BindingTable"]),
         .testTarget(name: "PacketEngineTests", dependencies: ["PacketEngine", "PacketIO", "CAllocCounter"]),
-        .testTarget(name: "PacketIOTests", dependencies: ["PacketIO"]),
+        .testTarget(name: "PacketIOTests", dependencies: ["PacketIO", "TestSupport"]),
         .testTarget(name: "DHCPWireTests", dependencies: ["DHCPWire"]),
         // Test-only: certificates for the STARTTLS tests of the server and the requestor.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["PacketIO"], path: "Tests/TestSupport"),
         .testTarget(name: "DHCP4o6ServerTests", dependencies: ["DHCP4o6Server", "DHCPWire", "TestSupport"]),
         .testTarget(name: "LeasequeryTests", dependencies: ["Leasequery", "DHCP4o6Server", "DHCPWire", "BindingTable", "TestSupport"]),
         .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", "PacketEngine"]),

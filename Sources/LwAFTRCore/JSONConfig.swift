@@ -89,7 +89,8 @@ public enum JSONConfig {
         return s + "}"
     }
 
-    static func quote(_ s: String) -> String {
+    /// `s` as a JSON string literal (quotes, backslash and control characters escaped).
+    public static func quote(_ s: String) -> String {
         var out = "\""
         for u in s.unicodeScalars {
             switch u {

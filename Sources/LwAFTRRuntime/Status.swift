@@ -1,5 +1,6 @@
 import CShim
 import Leasequery
+import LwAFTRCore
 
 /// `GET /status`: the runtime's state as one JSON object (what `lwaftr bindings status` prints).
 ///
@@ -75,29 +76,14 @@ extension LwAFTRRuntime {
 struct JSONWriter {
     private var parts: [String] = []
 
-    mutating func raw(_ key: String, _ value: String) { parts.append(Self.quote(key) + ": " + value) }
+    mutating func raw(_ key: String, _ value: String) { parts.append(JSONConfig.quote(key) + ": " + value) }
     mutating func int(_ key: String, _ v: Int) { raw(key, String(v)) }
-    mutating func string(_ key: String, _ v: String?) { raw(key, v.map(Self.quote) ?? "null") }
+    mutating func string(_ key: String, _ v: String?) { raw(key, v.map(JSONConfig.quote) ?? "null") }
     mutating func number(_ key: String, _ v: Double?) {
         guard let v, v.isFinite else { return raw(key, "null") }
         raw(key, String((v * 1000).rounded() / 1000))
     }
     func close() -> String { "{" + parts.joined(separator: ", ") + "}" }
-
-    static func quote(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case _ where u.value < 0x20:
-                let hex = String(u.value, radix: 16)
-                out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default: out.unicodeScalars.append(u)
-            }
-        }
-        return out + "\""
-    }
 }
 
 extension LwAFTRRuntime {

@@ -6,62 +6,22 @@ import LwAFTRRuntime
 import PacketIO
 import Synchronization
 import Testing
+@_exported import TestSupport
 
 // These tests run the runtime in-process. The data-plane ones make their own network namespace
 // (`ip netns add`), let the runtime open its TUN devices there (`RunOptions.namespace`), and
 // send/receive with sockets created inside it; the namespace is deleted afterwards. They need
 // root and are skipped otherwise.
 
-enum Privileges {
-    static let canUseNamespaces: Bool = getuid() == 0 && Shell.run("ip netns list").status == 0
-        && access("/dev/net/tun", R_OK | W_OK) == 0
-    static let message: Comment = "needs root, iproute2 and /dev/net/tun (network namespaces); CI runs as root"
-}
-
-enum Shell {
-    @discardableResult
-    static func run(_ command: String) -> (status: Int32, output: String) {
-        guard let f = popen("\(command) 2>&1", "r") else { return (-1, "popen failed") }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&buf, 1, buf.count, f)
-            if n <= 0 { break }
-            out += buf[0..<n]
-        }
-        let st = pclose(f)
-        return ((st & 0x7F) == 0 ? (st >> 8) & 0xFF : -1, String(decoding: out, as: UTF8.self))
-    }
-
-    static func check(_ command: String) throws {
-        let r = run(command)
-        if r.status != 0 { throw TestFailure("`\(command)` exited \(r.status): \(r.output)") }
-    }
-}
-
+/// Setup that failed (a helper, not a shell command).
 struct TestFailure: Error, CustomStringConvertible {
     var description: String
     init(_ d: String) { description = d }
 }
 
-/// A network namespace for one test (prefix `rt-`); `remove()` deletes it.
-final class TestNamespace: Sendable {
-    let name: String
-
-    init(_ tag: String) throws {
-        name = "rt-\(tag)-\(getpid() % 100_000)-\(UInt16.random(in: 0...0xFFFF))"
-        try Shell.check("ip netns add \(name)")
-        try Shell.check("ip -n \(name) link set lo up")
-    }
-
-    func ip(_ args: String) throws { try Shell.check("ip -n \(name) \(args)") }
-
-    /// Runs `body` on a thread inside the namespace (sockets made there stay there).
-    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
-        try NetworkNamespace.run(named: name, body)
-    }
-
-    func remove() { Shell.run("ip netns del \(name)") }
+extension TestNamespace {
+    /// A namespace named `rt-…`.
+    convenience init(_ tag: String) throws { try self.init(tag, prefix: "rt") }
 
     /// The MTU of link `dev` in this namespace, or nil.
     func linkMTU(_ dev: String) -> Int? {

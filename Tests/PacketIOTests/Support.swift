@@ -3,6 +3,7 @@ import LwAFTRCore
 import PacketEngine
 import PacketIO
 import Testing
+@_exported import TestSupport
 
 // How these tests reach the kernel: each test makes its own network namespace with `ip netns add`
 // (shell `ip` is fine in test setup), runs its body on a dedicated thread that joins that namespace
@@ -10,69 +11,9 @@ import Testing
 // opened there live in it, and deletes the namespace afterwards (its veths and TUNs go with it).
 // They need root; as another user they are skipped with a message.
 
-enum Privileges {
-    static let canUseNamespaces: Bool = getuid() == 0 && Shell.run("ip netns list").status == 0
-        && access("/dev/net/tun", R_OK | W_OK) == 0
-    static let message: Comment = "needs root, iproute2 and /dev/net/tun (network namespaces); CI runs as root"
-}
-
-struct ShellError: Error, CustomStringConvertible {
-    var command: String
-    var status: Int32
-    var output: String
-    var description: String { "`\(command)` exited \(status): \(output)" }
-}
-
-enum Shell {
-    /// Runs `command` with /bin/sh; returns its exit status and combined output.
-    @discardableResult
-    static func run(_ command: String) -> (status: Int32, output: String) {
-        guard let f = popen("\(command) 2>&1", "r") else { return (-1, "popen failed") }
-        var out: [UInt8] = []
-        var buf = [UInt8](repeating: 0, count: 4096)
-        while true {
-            let n = fread(&buf, 1, buf.count, f)
-            if n <= 0 { break }
-            out += buf[0..<n]
-        }
-        let st = pclose(f)
-        let status: Int32 = (st & 0x7F) == 0 ? (st >> 8) & 0xFF : -1
-        return (status, String(decoding: out, as: UTF8.self))
-    }
-
-    /// Runs `command`; throws when it fails.
-    @discardableResult
-    static func check(_ command: String) throws -> String {
-        let r = run(command)
-        guard r.status == 0 else { throw ShellError(command: command, status: r.status, output: r.output) }
-        return r.output
-    }
-}
-
-/// A network namespace for one test; `remove()` deletes it (call it in a `defer`).
-final class TestNamespace: Sendable {
-    let name: String
-
-    init(_ tag: String) throws {
-        name = "pio-\(tag)-\(getpid())-\(UInt32.random(in: 0...0xFFFF))"
-        try Shell.check("ip netns add \(name)")
-        try Shell.check("ip -n \(name) link set lo up")
-    }
-
-    /// Runs a shell command inside the namespace.
-    @discardableResult
-    func sh(_ command: String) throws -> String { try Shell.check("ip netns exec \(name) \(command)") }
-
-    /// `ip -n NAME ARGS`.
-    @discardableResult
-    func ip(_ args: String) throws -> String { try Shell.check("ip -n \(name) \(args)") }
-
-    /// Runs `body` on a thread inside the namespace.
-    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) throws -> T {
-        try NetworkNamespace.run(named: name, body)
-    }
-
-    func remove() { Shell.run("ip netns del \(name)") }
+extension TestNamespace {
+    /// A namespace named `pio-…`.
+    convenience init(_ tag: String) throws { try self.init(tag, prefix: "pio") }
 }
 
 // MARK: - frames
