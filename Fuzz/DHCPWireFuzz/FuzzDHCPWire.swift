@@ -108,15 +108,15 @@ func checkV4(_ bytes: [UInt8]) {
 
 /// Framing: arbitrary chunking yields the same frames.
 func checkFraming(_ bytes: [UInt8]) {
-    var whole = TCPFrameDecoder(), split = TCPFrameDecoder()
+    var whole = FrameReader(), split = FrameReader()
     whole.append(bytes)
     let cut = bytes.isEmpty ? 0 : Int(bytes[0]) % (bytes.count + 1)
     split.append(bytes[..<cut])
     var a: [[UInt8]] = [], b: [[UInt8]] = []
-    while let f = whole.next() { a.append(f) }
-    while let f = split.next() { b.append(f) }
+    while let f = whole.nextMessage() { a.append(f) }
+    while let f = split.nextMessage() { b.append(f) }
     split.append(bytes[cut...])
-    while let f = split.next() { b.append(f) }
+    while let f = split.nextMessage() { b.append(f) }
     precondition(a == b, "framing")
     for f in a.prefix(4) { _ = try? LeasequeryResponse.decode(f) }
 }

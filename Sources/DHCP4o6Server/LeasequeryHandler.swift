@@ -32,7 +32,7 @@ final class LeasequeryHandler: ChannelInboundHandler {
 
     let core: ServerCore
     var context: ChannelHandlerContext?
-    var deframer = TCPFrameDecoder()
+    var deframer = FrameReader()
     var messagesSeen = 0
     var tlsStarted = false
     var closing = false
@@ -90,7 +90,7 @@ final class LeasequeryHandler: ChannelInboundHandler {
         let buf = unwrapInboundIn(data)
         deframer.append(buf.readableBytesView)
         lastReceived = .now()
-        while !closing, let frame = deframer.next() { handle(frame) }
+        while !closing, let frame = deframer.nextMessage() { handle(frame) }
     }
 
     private func handle(_ frame: [UInt8]) {

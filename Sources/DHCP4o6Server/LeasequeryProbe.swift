@@ -96,7 +96,7 @@ public final class LeasequeryProbe: Sendable {
 final class ProbeHandler: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
 
-    var deframer = TCPFrameDecoder()
+    var deframer = FrameReader()
     var frames: [[UInt8]] = []
     var head = 0
     var closed = false
@@ -105,7 +105,7 @@ final class ProbeHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         deframer.append(unwrapInboundIn(data).readableBytesView)
-        while let f = deframer.next() { frames.append(f) }
+        while let f = deframer.nextMessage() { frames.append(f) }
         deliver()
     }
 

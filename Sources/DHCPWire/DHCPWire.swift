@@ -5,8 +5,8 @@
 //   Requestor (lwAFTR side), per PROTOCOLS.md §7:
 //     let q = LeasequeryRequest(kind: .bulk, transactionID: 1, requestorDUID: DUIDOption.linkLayer(mac))
 //     send(try q.framed())                              // 2-byte length + DHCPv6 LEASEQUERY{CLIENTID, ORO{100}, 87}
-//     var deframer = TCPFrameDecoder(); deframer.append(received)
-//     while let f = deframer.next() {
+//     var deframer = FrameReader(); deframer.append(received)
+//     while let f = deframer.nextMessage() {
 //         let r = try LeasequeryResponse.decode(f)       // throws DHCPWireError on any malformed byte
 //         switch r.payload {                             // r.kind: .reply / .data / .done
 //         case .record(let rec): rec.kind (.active / .unassigned / .unknown), rec.key (SoftwireKey:
@@ -33,7 +33,7 @@
 //   DUIDOption and DHCPv6Message.seconds(_:) for 46/100–102; DHCPv4Message (header, cookie,
 //   RFC 3396 concatenation, option-52 overload) with typed accessors for 53, 55, 91, 92, 109,
 //   151–157, 159; PortParams (159/93), IPv6Prefix, UnixTime (the one clock; DHCPv6 2000-epoch
-//   conversion), TCPFraming / TCPFrameDecoder.
+//   conversion), TCPFraming / FrameReader.
 //
 // Guarantees: decoders never trap on any input (libFuzzer target Scripts/fuzz-dhcp.sh), and for
 // every successfully decoded message `decode(encode(m)) == m`. Encoders throw only when a value

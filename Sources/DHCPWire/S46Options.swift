@@ -159,10 +159,4 @@ extension DHCPv6Message {
     public static func secondsOption(_ code: DHCPv6OptionCode, _ s: UInt32) -> DHCPv6Option {
         DHCPv6Option(code: code, data: DHCPv6Seconds(s).bytes)
     }
-
-    /// An IPv6 address list option (48 or 88) decoded.
-    public func addressList(_ code: DHCPv6OptionCode) throws(DHCPWireError) -> [IPv6Address]? {
-        guard let o = option(code) else { return nil }
-        return try IPv6AddressList(o.data, "option \(code.rawValue)").addresses
-    }
 }

@@ -27,11 +27,6 @@ public struct UnixTime: Hashable, Comparable, Sendable, CustomStringConvertible 
         return UnixTime(seconds: o ? .max : v)
     }
 
-    /// `self - other` in seconds, 0 when `other` is later.
-    public func secondsSince(_ other: UnixTime) -> UInt32 {
-        seconds >= other.seconds ? seconds - other.seconds : 0
-    }
-
     public static func < (l: Self, r: Self) -> Bool { l.seconds < r.seconds }
 
     public var description: String { "\(seconds)" }

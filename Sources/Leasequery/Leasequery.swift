@@ -18,8 +18,8 @@
 //                          catching-up → live, backoff): events in, SessionAction out.
 //   BindingSync            the table's control-lane writer: validate, apply, reject conflicts,
 //                          expire, build-aside resync (ResyncBuilder + publish), snapshot + T_last.
-//   ServerMessage / BindingRecord / FrameReader — decoding of server bytes (allocation-free fast
-//                          path for records, `DHCPWire` for everything else).
+//   ServerMessage / BindingRecord — decoding of server bytes (allocation-free fast path for
+//                          records, `DHCPWire` for everything else; frames split by DHCPWire's FrameReader).
 //
 // Threading: everything runs on one NIO event loop (the control lane); the packet workers only
 // read the `BindingTable` through their lock-free readers. Logs: one line per session state

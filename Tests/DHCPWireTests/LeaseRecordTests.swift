@@ -67,13 +67,13 @@ import LwAFTRCore
         var stream: [UInt8] = msgs.flatMap { $0 }
         stream += [0, 0]   // plus an empty frame
         for chunk in [1, 2, 3, 7, 100, 1000] {
-            var d = TCPFrameDecoder()
+            var d = FrameReader()
             var got: [[UInt8]] = []
             var i = 0
             while i < stream.count {
                 d.append(stream[i..<min(stream.count, i + chunk)])
                 i += chunk
-                while let f = d.next() { got.append(f) }
+                while let f = d.nextMessage() { got.append(f) }
             }
             #expect(got == msgs.map { Array($0.dropFirst(2)) } + [[]], "chunk \(chunk)")
             #expect(d.bufferedByteCount == 0)

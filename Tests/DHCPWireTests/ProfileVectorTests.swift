@@ -20,8 +20,8 @@ enum V {
         let q = LeasequeryRequest(kind: .active, transactionID: V.xid, requestorDUID: V.requestorDUID, queryStartTime: V.qst)
         #expect(try q.framed() == protocolsVector("A"))
         // Server side decode of the same bytes.
-        var d = TCPFrameDecoder(); d.append(protocolsVector("A"))
-        let frame = d.next()
+        var d = FrameReader(); d.append(protocolsVector("A"))
+        let frame = d.nextMessage()
         let parsed = try LeasequeryRequest(message: DHCPv6Message.decode(#require(frame)))
         #expect(parsed == q)
         #expect(parsed.queryStartTime == V.qst && parsed.kind == .active && !parsed.requestBaseTime)

@@ -10,7 +10,7 @@ public enum FrameError: Error, Hashable, Sendable, CustomStringConvertible {
     }
 }
 
-/// Splits a TCP byte stream into RFC 5460 frames (2-byte big-endian length + message) without
+/// Splits a TCP byte stream into RFC 5460 §5.2 frames (2-byte big-endian length + message) without
 /// copying each frame: `next` hands out the message bytes in place. A length prefix above
 /// `maxMessageBytes` is refused as soon as its two bytes arrive, before any body is buffered.
 public struct FrameReader: Sendable {
@@ -31,7 +31,7 @@ public struct FrameReader: Sendable {
     }
 
     /// Appends received bytes.
-    public mutating func append(_ bytes: [UInt8]) {
+    public mutating func append(_ bytes: some Sequence<UInt8>) {
         compactIfWorthIt()
         buffer.append(contentsOf: bytes)
     }
@@ -57,6 +57,14 @@ public struct FrameReader: Sendable {
         let from = start + 2
         start = from + len
         return try buffer.withUnsafeBytes { raw in try body(UnsafeRawBufferPointer(rebasing: raw[from..<(from + len)])) }
+    }
+
+    /// The next whole message, copied out; nil until one is buffered. Only for a reader without a
+    /// limit below the prefix's own range (the default), which never meets an oversized prefix;
+    /// a limited reader reports those through `next(_:)`.
+    public mutating func nextMessage() -> [UInt8]? {
+        precondition(maxMessageBytes == 65535, "a limited FrameReader reports oversized prefixes through next(_:)")
+        return try! next { Array($0) }
     }
 
     /// Hands whole buffered messages to `body` while it accepts them (returns true); a message it
