@@ -30,6 +30,12 @@ public enum BindingTableError: Error, Hashable, Sendable, CustomStringConvertibl
 @inlinable @inline(__always)
 public func softwireKey(_ ipv4: UInt32, _ psid: UInt16) -> UInt64 { UInt64(ipv4) << 32 | UInt64(psid) }
 
+/// The (IPv4, PSID) a `softwireKey` was made of.
+@inlinable
+public func softwireKeyParts(_ key: UInt64) -> (ipv4: IPv4Address, psid: UInt16) {
+    (IPv4Address(UInt32(truncatingIfNeeded: key >> 32)), UInt16(truncatingIfNeeded: key))
+}
+
 /// The softwire binding table: (IPv4, PSID) → (B4 IPv6, br-address), plus per-IPv4 port-set
 /// parameters. One writer, many lock-free readers.
 ///
@@ -128,6 +134,13 @@ public final class BindingTable: @unchecked Sendable {
         writer.withLock { $0.remove(ipv4: ipv4.value, psid: psid) }
     }
 
+    /// `remove(ipv4:psid:)` by packed key (`softwireKey`).
+    @discardableResult
+    public func remove(key: UInt64) -> Bool {
+        let (ipv4, psid) = softwireKeyParts(key)
+        return remove(ipv4: ipv4, psid: psid)
+    }
+
     /// Replaces the whole content with `softwires` (all validated first; on error the table is
     /// unchanged). Readers switch from the old content to the new in one step.
     public func replaceAll(with softwires: [Softwire]) throws(BindingTableError) {
@@ -167,6 +180,12 @@ public final class BindingTable: @unchecked Sendable {
     /// The softwire stored for exactly (ipv4, psid).
     public func softwire(ipv4: IPv4Address, psid: UInt16) -> Softwire? {
         writer.withLock { w in w.storedKey(ipv4.value, psid).flatMap { w.sw.find($0) }.map { w.softwire(at: $0) } }
+    }
+
+    /// `softwire(ipv4:psid:)` by packed key (`softwireKey`).
+    public func softwire(key: UInt64) -> Softwire? {
+        let (ipv4, psid) = softwireKeyParts(key)
+        return softwire(ipv4: ipv4, psid: psid)
     }
 
     /// Every softwire, ordered by (IPv4, PSID).

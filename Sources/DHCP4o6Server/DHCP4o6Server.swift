@@ -140,7 +140,4 @@ public final class DHCP4o6Server: Sendable {
 
     /// Runs the expiry/offer/history sweep now (tests with a `ManualClock`).
     public func sweep() async throws { try await withCore { $0.sweep() } }
-
-    /// Open leasequery connections.
-    public func leasequeryConnectionCount() async throws -> Int { try await withCore { $0.sessions.count } }
 }

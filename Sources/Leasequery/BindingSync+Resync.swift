@@ -96,7 +96,7 @@ extension BindingSync {
         var dropped = 0
         for k in touched {                                      // 1. live changes during the bulk
             newMeta[k] = nil
-            if let m = meta[k], let sw = table.softwire(ipv4: IPv4Address(UInt32(truncatingIfNeeded: k >> 32)), psid: UInt16(truncatingIfNeeded: k)) {
+            if let m = meta[k], let sw = table.softwire(key: k) {
                 if let c = claimed[sw.ipv4.value], c != sw.portSet { dropped += 1; continue }
                 claimed[sw.ipv4.value] = sw.portSet
                 merged.append(sw)
@@ -107,7 +107,7 @@ extension BindingSync {
         var others: [Softwire] = []                             // 3. other owners (checked below)
         for (k, m) in meta where m.owner != b.server && newMeta[k] == nil && !touched.contains(k)
             && (m.owner != Self.orphanOwner || keepOrphans) {
-            guard let sw = table.softwire(ipv4: IPv4Address(UInt32(truncatingIfNeeded: k >> 32)), psid: UInt16(truncatingIfNeeded: k)) else { continue }
+            guard let sw = table.softwire(key: k) else { continue }
             if let c = claimed[sw.ipv4.value] ?? b.params[sw.ipv4.value], c != sw.portSet { dropped += 1; continue }
             others.append(sw)
             newMeta[k] = m
@@ -152,17 +152,5 @@ extension BindingSync {
         }
         counters.resyncs += 1
         return true
-    }
-
-    /// Deletes the orphans no server claimed (after every server finished its first resync).
-    @discardableResult
-    public func dropOrphans() -> Int {
-        let keys = meta.compactMap { $0.value.owner == Self.orphanOwner ? $0.key : nil }
-        for k in keys {
-            meta[k] = nil
-            table.remove(ipv4: IPv4Address(UInt32(truncatingIfNeeded: k >> 32)), psid: UInt16(truncatingIfNeeded: k))
-        }
-        if !keys.isEmpty { logger.info("dropped softwires no server claimed", metadata: ["count": "\(keys.count)"]) }
-        return keys.count
     }
 }

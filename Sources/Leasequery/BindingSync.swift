@@ -145,7 +145,7 @@ public final class BindingSync {
         for (second, keys) in wheel.due(now: UInt32(clamping: Int(clock().rounded(.down)))) {
             for k in keys where meta[k]?.expiry == second {
                 meta[k] = nil
-                if table.remove(ipv4: IPv4Address(UInt32(truncatingIfNeeded: k >> 32)), psid: UInt16(truncatingIfNeeded: k)) {
+                if table.remove(key: k) {
                     n += 1
                 }
             }

@@ -8,7 +8,6 @@ struct ExpiryWheel {
 
     init(now: UInt32) { sweptThrough = now }
 
-    var bucketCount: Int { buckets.count }
 
     /// Schedules `key` at `second` (or the next unswept second); returns the second used.
     mutating func add(_ key: UInt64, at second: UInt32) -> UInt32 {

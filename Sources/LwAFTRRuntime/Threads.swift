@@ -14,14 +14,3 @@ func blockAllSignalsInThisThread() {
 /// Signals raised by the faulting instruction itself (or by abort()).
 let faultSignals: [Int32] = [SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP, SIGABRT, SIGSYS]
 
-/// Blocks SIGINT, SIGTERM and SIGHUP in the calling thread and every thread it starts later
-/// (fewer EINTRs there). The process still takes them: `ControlSignals` handles them on a
-/// thread that does not block them (the main thread at least).
-public func blockControlSignals() {
-    var set = sigset_t()
-    sigemptyset(&set)
-    sigaddset(&set, SIGINT)
-    sigaddset(&set, SIGTERM)
-    sigaddset(&set, SIGHUP)
-    pthread_sigmask(SIG_BLOCK, &set, nil)
-}

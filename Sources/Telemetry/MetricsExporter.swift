@@ -52,7 +52,7 @@ public final class MetricsExporter: Sendable {
 
     /// `in-ipv4-packets` → `lwaftr_all_in_ipv4_packets_total` (sum over workers).
     public static func totalMetricName(_ snabbName: String) -> String {
-        "lwaftr_all_" + String(snabbName.map { $0 == "-" ? "_" : $0 }) + "_total"
+        metricName("all-" + snabbName)
     }
 
     /// `drop-no-dest-softwire-ipv4-packets` → `no-dest-softwire-ipv4`; nil for other counters.

@@ -103,7 +103,7 @@ struct BindingsCommand: ParsableCommand {
                 guard let a = IPv6Address(br) else { throw ValidationError("'\(br)' is not an IPv6 address") }
                 defaultBR = a
             }
-            guard let text = readWholeFile(file) else { throw fail("\(file): cannot read") }
+            guard let text = readTextFile(file) else { throw fail("\(file): cannot read") }
             let records: [(line: Int, softwire: Softwire)]
             do { records = try SoftwireText.parseLines(text, defaultBR: defaultBR) } catch { throw fail("\(file): \(error)") }
             let table = BindingTable(capacity: records.count)
@@ -153,21 +153,8 @@ enum DumpFormat: String, ExpressibleByArgument {
 
 /// Prints an error line and returns the exit code to throw (2: bad input).
 private func fail(_ message: String) -> ExitCode {
-    fputs("lwaftr: \(message)\n", stderr)
+    printError(message)
     return ExitCode(2)
-}
-
-private func readWholeFile(_ path: String) -> String? {
-    guard let f = fopen(path, "rb") else { return nil }
-    defer { fclose(f) }
-    var bytes: [UInt8] = []
-    var chunk = [UInt8](repeating: 0, count: 1 << 16)
-    while true {
-        let n = fread(&chunk, 1, chunk.count, f)
-        if n <= 0 { break }
-        bytes.append(contentsOf: chunk[0..<n])
-    }
-    return String(decoding: bytes, as: UTF8.self)
 }
 
 /// Line output through stdout in 64 KiB writes (dumps of millions of lines).

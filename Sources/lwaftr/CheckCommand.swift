@@ -16,6 +16,14 @@ func loadConfig(_ path: String) throws -> LwAFTRConfig {
     }
 }
 
+/// `HOST:PORT` or `[IPV6]:PORT` (the --metrics listener); nil when malformed.
+func parseHostPort(_ s: String) -> (host: String, port: UInt16)? {
+    guard let colon = s.lastIndex(of: ":"), let port = UInt16(s[s.index(after: colon)...]) else { return nil }
+    var host = String(s[..<colon])
+    if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+    return (host, port)
+}
+
 func printError(_ s: String) {
     fputs("lwaftr: \(s)\n", stderr)
 }

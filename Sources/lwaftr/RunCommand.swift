@@ -103,12 +103,8 @@ struct RunCommand: AsyncParsableCommand {
                 return server
             }
             if let m = metrics {
-                guard let colon = m.lastIndex(of: ":"), let port = Int(m[m.index(after: colon)...]) else {
-                    throw ValidationError("--metrics wants HOST:PORT")
-                }
-                var host = String(m[..<colon])
-                if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
-                o.metricsListen = (host, port)
+                guard let (host, port) = parseHostPort(m) else { throw ValidationError("--metrics wants HOST:PORT") }
+                o.metricsListen = (host, Int(port))
             }
         } catch let e as ValidationError {
             printError(e.message)

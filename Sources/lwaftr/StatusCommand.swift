@@ -15,11 +15,7 @@ struct StatusCommand: ParsableCommand {
     @Flag(help: "Print the JSON document instead of text.") var json = false
 
     func run() throws {
-        guard let colon = metrics.lastIndex(of: ":"), let port = UInt16(metrics[metrics.index(after: colon)...]) else {
-            throw ValidationError("--metrics wants HOST:PORT")
-        }
-        var host = String(metrics[..<colon])
-        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard let (host, port) = parseHostPort(metrics) else { throw ValidationError("--metrics wants HOST:PORT") }
         do {
             let body = try httpGet(host: host, port: port, path: json ? "/status" : "/status?format=text")
             print(body, terminator: body.hasSuffix("\n") ? "" : "\n")
