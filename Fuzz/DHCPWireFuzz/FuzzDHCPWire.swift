@@ -30,7 +30,7 @@ func checkV6(_ bytes: [UInt8], depth: Int) {
         precondition(back == q, "LeasequeryRequest round trip")
     }
     _ = try? m.seconds(.lqBaseTime)
-    _ = try? m.addressList(.dhcp4oDHCP6Server)
+    _ = try? m.value(DHCP4oDHCP6Servers.self)
 }
 
 func roundTrip<V: DHCPv6OptionValue & Equatable>(_ type: V.Type, _ data: [UInt8]) {
