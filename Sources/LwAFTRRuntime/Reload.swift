@@ -87,13 +87,7 @@ extension LwAFTRRuntime {
         var report = ReloadReport()
         // 1. Validate.
         let newSettings = EngineSettings(config: new)
-        for (f, field) in [(new.external.ingressFilter, "external.ingress_filter"), (new.external.egressFilter, "external.egress_filter"),
-                           (new.internal.ingressFilter, "internal.ingress_filter"), (new.internal.egressFilter, "internal.egress_filter")] {
-            guard let f else { continue }
-            do { _ = try PacketFilter(f) } catch {
-                throw ConfigError(file: file, line: 0, field: field, message: "\(error)")
-            }
-        }
+        try Self.validateFilters(new, file: file)
         let oldLQ = LeasequeryMapping.configuration(for: old)
         let newLQ = LeasequeryMapping.configuration(for: new)
         var svc = leasequery

@@ -63,7 +63,7 @@ public final class LwAFTRRuntime: @unchecked Sendable {
         table = try BindingTable(softwires: config.softwires)
         board = CounterBoard(workers: options.io == .none ? 1 : options.workers)
         let engineSettings = EngineSettings(config: config)
-        try Self.validateFilters(engineSettings)
+        try Self.validateFilters(config, file: options.configPath ?? "(configuration)")
         settings = SettingsCell(engineSettings)
         exporter = MetricsExporter(board: board)
         mirror = CounterMirror(exporter: exporter)
@@ -335,9 +335,15 @@ public final class LwAFTRRuntime: @unchecked Sendable {
         try? await metricsServer?.close()
     }
 
-    static func validateFilters(_ s: EngineSettings) throws(FilterError) {
-        for f in [s.extIngressFilter, s.extEgressFilter, s.intIngressFilter, s.intEgressFilter] {
-            if let f { _ = try PacketFilter(f) }
+    /// Compiles the configuration's four filters; the first that does not compile is reported
+    /// as a configuration error naming its field (at start and at reload alike).
+    static func validateFilters(_ c: LwAFTRConfig, file: String) throws(ConfigError) {
+        for (f, field) in [(c.external.ingressFilter, "external.ingress_filter"), (c.external.egressFilter, "external.egress_filter"),
+                           (c.internal.ingressFilter, "internal.ingress_filter"), (c.internal.egressFilter, "internal.egress_filter")] {
+            guard let f else { continue }
+            do { _ = try PacketFilter(f) } catch {
+                throw ConfigError(file: file, line: 0, field: field, message: "\(error)")
+            }
         }
     }
 }
