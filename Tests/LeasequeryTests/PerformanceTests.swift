@@ -20,26 +20,17 @@ import Leasequery
     static let env = ProcessInfo.processInfo.environment
     static let leases = Int(env["LQ_PERF_LEASES"] ?? "") ?? 1_000_000
 
-    /// Writes a `dhcp4o6d` lease snapshot (the `LeaseJournal` text format) with `n` active leases
-    /// of pool 10.0.0.0/18 (k = 6; PSID 0, ports 0–1023, is never used).
+    /// Seeds a `dhcp4o6d` lease directory with `n` active leases of pool 10.0.0.0/18 (k = 6;
+    /// PSID 0, ports 0–1023, is never used), each with a 4-byte client-id.
     static func writeServerLeases(dir: String, n: Int, now: UInt32) throws {
-        func fnv(_ s: String) -> String {
-            var h: UInt32 = 0x811C_9DC5
-            for b in s.utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
-            return String(h, radix: 16)
+        func lease(_ i: Int) -> SeedLease {
+            let ipv4 = IPv4Address(0x0A00_0000 + UInt32(i / 63))
+            let params = PortParams(offset: 0, psidLength: 6, psid: UInt16(1 + i % 63))!
+            let hi: UInt64 = 0x2001_0db8_0000_0000 | UInt64(i >> 16) << 16 | UInt64(i & 0xFFFF)
+            let cid: [UInt8] = withUnsafeBytes(of: UInt32(i).bigEndian, Array.init)
+            return SeedLease(ipv4: ipv4, portParams: params, b4: IPv6Address(hi: hi, lo: 1), clientID: cid)
         }
-        func line(_ body: String) -> String { body + " #" + fnv(body) + "\n" }
-        var out = line("H v1 0 \(n + 1)")
-        out.reserveCapacity(n * 150)
-        for i in 0..<n {
-            let a = 0x0A00_0000 + UInt32(i / 63), psid = 1 + i % 63
-            let ip = "\(a >> 24).\(a >> 16 & 255).\(a >> 8 & 255).\(a & 255)"
-            let b4 = "2001:db8:\(String(i >> 16, radix: 16)):\(String(i & 0xFFFF, radix: 16))::1"
-            let ck = String(format: "%08x", i)
-            out += line("L \(i + 1) \(ip) \(psid) 0 6 active \(now + 3600) \(now) \(now) \(now) \(now) \(b4) - \(ck) -")
-        }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try out.write(toFile: dir + "/leases.snapshot", atomically: true, encoding: .utf8)
+        try LeaseDirectorySeed.write((0..<n).lazy.map(lease), directory: dir, now: now)
     }
 
     @Test func bulkResyncOfOneMillionLeases() async throws {

@@ -73,26 +73,17 @@ enum Shared {
         return c
     }
 
-    /// Writes a `dhcp4o6d` lease snapshot (LeaseJournal text format) with `n` active leases of
-    /// pool 10.0.0.0/18, k = 6 (PSIDs 1…63), each with a 15-byte RFC 4361 client-id.
+    /// Seeds a `dhcp4o6d` lease directory with `n` active leases of pool 10.0.0.0/18, k = 6
+    /// (PSIDs 1…63), each with a 15-byte RFC 4361 client-id.
     static func writeServerLeases(dir: String, n: Int, now: UInt32) throws {
-        func fnv(_ s: String) -> String {
-            var h: UInt32 = 0x811C_9DC5
-            for b in s.utf8 { h = (h ^ UInt32(b)) &* 0x0100_0193 }
-            return String(h, radix: 16)
+        func lease(_ i: Int) -> SeedLease {
+            let ipv4 = IPv4Address(0x0A00_0000 + UInt32(i / 63))
+            let params = PortParams(offset: 0, psidLength: 6, psid: UInt16(1 + i % 63))!
+            let hi: UInt64 = 0x2001_0db8_0000_0000 | UInt64(i >> 16) << 16 | UInt64(i & 0xFFFF)
+            let cid: [UInt8] = [0xff, 0, 0, 0, 1, 0, 3, 0, 1, 2, 0] + withUnsafeBytes(of: UInt32(i).bigEndian, Array.init)
+            return SeedLease(ipv4: ipv4, portParams: params, b4: IPv6Address(hi: hi, lo: 1), clientID: cid)
         }
-        func line(_ body: String) -> String { body + " #" + fnv(body) + "\n" }
-        var out = line("H v1 0 \(n + 1)")
-        out.reserveCapacity(n * 190)
-        for i in 0..<n {
-            let a = 0x0A00_0000 + UInt32(i / 63), psid = 1 + i % 63
-            let ip = "\(a >> 24).\(a >> 16 & 255).\(a >> 8 & 255).\(a & 255)"
-            let b4 = "2001:db8:\(String(i >> 16, radix: 16)):\(String(i & 0xFFFF, radix: 16))::1"
-            let cid = "ff00000001000300010200" + String(format: "%08x", i)
-            out += line("L \(i + 1) \(ip) \(psid) 0 6 active \(now + 3600) \(now) \(now) \(now) \(now) \(b4) - \(cid) \(cid)")
-        }
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        try out.write(toFile: dir + "/leases.snapshot", atomically: true, encoding: .utf8)
+        try LeaseDirectorySeed.write((0..<n).lazy.map(lease), directory: dir, now: now)
     }
 
     static func tempDir(_ tag: String) throws -> String {
