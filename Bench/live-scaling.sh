@@ -14,9 +14,7 @@
 # forwarding capacity (ring read, engine, sendmmsg, and the veth delivery the transmit costs).
 # Writes CSV rows: date,rev,payload,workers,round,frames_sent,frames_forwarded,seconds,mpps
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-source Scripts/lib.sh
+source "$(dirname "$0")/live-lib.sh"
 frames=400000 rounds=3 payload=18 out=Bench/results/live-scaling.csv
 while [ $# -gt 0 ]; do
   case $1 in
@@ -28,32 +26,16 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)" >&2; exit 1; }
-ensure_swift
-ensure_packages libpcap-dev libmnl-dev pkg-config iproute2 nftables ethtool util-linux
-swift build -c release --product lwaftr 2>&1 | tail -1
-bin=$root/.build/release/lwaftr
-source Scripts/lab/lab-lib.sh
-work=$(mktemp -d)
 aftr_pid=""
-cleanup() {
+live_cleanup() {
   [ -n "$aftr_pid" ] && { kill -CONT "$aftr_pid" 2>/dev/null; kill "$aftr_pid" 2>/dev/null; wait "$aftr_pid" 2>/dev/null; }
-  Scripts/lab/lab-down.sh >/dev/null 2>&1 || true
-  rm -rf "$work"
+  true
 }
-trap cleanup EXIT
-Scripts/lab/lab-down.sh >/dev/null 2>&1 || true
-Scripts/lab/lab-up.sh -n 1 | tail -n 1
-Scripts/lab/lab-lwaftr-conf.sh "$work/lwaftr.json" static >/dev/null
-mkdir -p "$(dirname "$out")"
-[ -f "$out" ] || echo "date,rev,payload,workers,round,frames_sent,frames_forwarded,seconds,mpps" > "$out"
-rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+live_setup "$out" "date,rev,payload,workers,round,frames_sent,frames_forwarded,seconds,mpps"
 
-# The sender: throughput.sh's frame builder, reused through its softwire mode (built once here).
-sed -n "/^cat > \"\$work\/udpflood.c\" <<'CSRC'$/,/^CSRC$/p" Scripts/lab/throughput.sh | sed '1d;$d' > "$work/udpflood.c"
+# The sender: the lab's frame builder in its softwire mode.
 cc=$(command -v cc || command -v gcc || command -v clang)
-"$cc" -O2 -o "$work/udpflood" "$work/udpflood.c"
+"$cc" -O2 -o "$work/udpflood" Scripts/lab/udpflood.c
 mac_of() { ip -n "$1" -j link show "$2" | grep -o '"address": *"[0-9a-f:]*"' | head -1 | grep -o '[0-9a-f:]\{17\}'; }
 read -r _ addr v4 first _ < "$LAB_STATE/softwires"
 send() {   # SECONDS — sends for SECONDS at full speed; prints "sent seconds errors"
@@ -126,7 +108,6 @@ EOF
     printf '  %d worker(s) round %d: %d frames queued, %d forwarded, drain %.3f s → %s Mpps\n' "$w" "$r" "$sent" "$got" "$secs" "$mpps"
   done
 done
-median() { sort -n "$1" | awk '{ a[NR] = $1 } END { print ((NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2) }'; }
 m1=$(median "$work/w1") m2=$(median "$work/w2")
 awk -v a="$m1" -v b="$m2" 'BEGIN { printf "median drain rate: 1 worker %.3f Mpps, 2 workers %.3f Mpps: %.2fx\n", a, b, (a > 0 ? b / a : 0) }'
 echo "rows appended to $out"

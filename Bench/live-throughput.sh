@@ -19,9 +19,7 @@
 # Writes CSV rows: date,rev,payload,path,workers,round,tx_pps,rx_pps,loss_pct,cpu1_busy_pct,offered_pps
 # (round "paced" for the rate search, offered_pps empty when unpaced).
 set -euo pipefail
-root=$(cd "$(dirname "$0")/.." && pwd)
-cd "$root"
-source Scripts/lib.sh
+source "$(dirname "$0")/live-lib.sh"
 secs=5 rounds=3 payloads="18 512" out=Bench/results/live-throughput.csv
 rates="200000 300000 400000 500000 550000 600000 650000 700000 800000 900000 1000000"
 while [ $# -gt 0 ]; do
@@ -35,21 +33,8 @@ while [ $# -gt 0 ]; do
     *) echo "unknown argument: $1" >&2; exit 2 ;;
   esac
 done
-[ "$(id -u)" -eq 0 ] || { echo "needs root (network namespaces)" >&2; exit 1; }
-ensure_swift
-ensure_packages libpcap-dev libmnl-dev pkg-config iproute2 nftables ethtool util-linux
-swift build -c release --product lwaftr 2>&1 | tail -1
-bin=$root/.build/release/lwaftr
-work=$(mktemp -d)
-cleanup() { Scripts/lab/lab-kernel-aftr.sh down >/dev/null 2>&1 || true; Scripts/lab/lab-down.sh >/dev/null 2>&1 || true; rm -rf "$work"; }
-trap cleanup EXIT
-Scripts/lab/lab-down.sh >/dev/null 2>&1 || true
-Scripts/lab/lab-up.sh -n 1 | tail -n 1
-Scripts/lab/lab-lwaftr-conf.sh "$work/lwaftr.json" static >/dev/null
-mkdir -p "$(dirname "$out")"
-[ -f "$out" ] || echo "date,rev,payload,path,workers,round,tx_pps,rx_pps,loss_pct,cpu1_busy_pct,offered_pps" > "$out"
-rev=$(git rev-parse --short HEAD 2>/dev/null || echo unknown)
-now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+live_cleanup() { Scripts/lab/lab-kernel-aftr.sh down >/dev/null 2>&1 || true; }
+live_setup "$out" "date,rev,payload,path,workers,round,tx_pps,rx_pps,loss_pct,cpu1_busy_pct,offered_pps"
 
 measure() {   # payload path workers round -- throughput.sh args...
   local p=$1 path=$2 w=$3 r=$4; shift 4
@@ -68,7 +53,6 @@ measure() {   # payload path workers round -- throughput.sh args...
     "$path" "$w" "$p" "$r" "$tx" "$rx" "$loss" "${cpu1:-?}"
 }
 
-median() { sort -n "$1" | awk '{ a[NR] = $1 } END { print ((NR % 2) ? a[(NR + 1) / 2] : int((a[NR / 2] + a[NR / 2 + 1]) / 2)) }'; }
 
 ours="$bin run $work/lwaftr.json --io af-packet --external aftr4 --internal aftr6 --pin-cpu 1"
 # Highest loss-free paced rate of one path: search PAYLOAD PATH -- throughput.sh args…
