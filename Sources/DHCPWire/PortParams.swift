@@ -6,23 +6,22 @@ public import LwAFTRCore
 /// `psid` holds the PSID as a plain number (right-aligned, e.g. 0x34); the wire field is
 /// `psid << (16 - psidLength)` (e.g. 0x3400 for k = 8).
 public struct PortParams: Hashable, Sendable, CustomStringConvertible {
-    /// Offset `a` (0...15).
-    public let offset: UInt8
-    /// PSID length `k` (0...16); 0 means the full address.
-    public let psidLength: UInt8
+    /// The port-set parameters shared by all PSIDs of the address.
+    public let portSet: PortSet
     /// The PSID value, `< 2^k`.
     public let psid: UInt16
+
+    /// Offset `a` (0...15).
+    public var offset: UInt8 { portSet.offset }
+    /// PSID length `k` (0...16); 0 means the full address.
+    public var psidLength: UInt8 { portSet.psidLength }
 
     /// Nil unless `offset <= 15`, `offset + psidLength <= 16` and `psid < 2^psidLength`.
     public init?(offset: UInt8, psidLength: UInt8, psid: UInt16) {
         guard let set = PortSet(offset: offset, psidLength: psidLength), set.contains(psid: psid) else { return nil }
-        self.offset = offset
-        self.psidLength = psidLength
+        portSet = set
         self.psid = psid
     }
-
-    /// The port-set parameters shared by all PSIDs of the address.
-    public var portSet: PortSet { PortSet(offset: offset, psidLength: psidLength)! }
 
     /// The 16-bit wire field (PSID left-aligned, padding bits zero).
     public var psidField: UInt16 { psidLength == 0 ? 0 : psid << (16 - UInt16(psidLength)) }
@@ -36,11 +35,12 @@ public struct PortParams: Hashable, Sendable, CustomStringConvertible {
     public init(bytes: [UInt8]) throws(DHCPWireError) {
         guard bytes.count == 4 else { throw .invalid("port params length \(bytes.count), want 4") }
         let a = bytes[0], k = bytes[1], field = UInt16(bytes[2]) << 8 | UInt16(bytes[3])
-        guard a <= 15, k <= 16, Int(a) + Int(k) <= 16 else { throw .invalid("port params offset \(a) PSID-len \(k)") }
+        guard let set = PortSet(offset: a, psidLength: k) else { throw .invalid("port params offset \(a) PSID-len \(k)") }
         let psid = k == 0 ? 0 : field >> (16 - UInt16(k))
         let pad: UInt16 = k == 16 ? 0 : (k == 0 ? field : field & ((1 << (16 - UInt16(k))) - 1))
         guard pad == 0 else { throw .invalid("port params PSID 0x\(String(field, radix: 16)) has bits beyond k=\(k)") }
-        self.init(offset: a, psidLength: k, psid: psid)!
+        portSet = set
+        self.psid = psid
     }
 
     public var description: String { "psid \(psid)/\(psidLength) offset \(offset)" }
