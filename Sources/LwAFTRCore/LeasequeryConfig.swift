@@ -26,7 +26,10 @@ public struct LeasequeryServerConfig: Hashable, Sendable, CustomStringConvertibl
     public var port: Int
     public var tls: LeasequeryTLSConfig?
 
-    public init(address: String, port: Int = 547, tls: LeasequeryTLSConfig? = nil) {
+    /// The DHCPv6 server port, where leasequery over TCP listens too (RFC 5460 §5.2).
+    public static let defaultPort = 547
+
+    public init(address: String, port: Int = defaultPort, tls: LeasequeryTLSConfig? = nil) {
         self.address = address
         self.port = port
         self.tls = tls

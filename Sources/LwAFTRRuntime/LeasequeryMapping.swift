@@ -27,7 +27,7 @@ public enum LeasequeryMapping {
 
     /// `HOST[:PORT]` / `[V6]:PORT` / bare IPv6 literal (port 547) as a server, or nil.
     public static func parseServer(_ text: String) -> LeasequeryServerConfig? {
-        var host = text, port = 547
+        var host = text, port = LeasequeryServerConfig.defaultPort
         if text.hasPrefix("[") {
             guard let close = text.firstIndex(of: "]") else { return nil }
             host = String(text[text.index(after: text.startIndex)..<close])
