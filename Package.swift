@@ -106,10 +106,10 @@ let package = Package(
         // Test-only: counts malloc calls made by the current thread.
         .target(name: "CAllocCounter", path: "Tests/CAllocCounter"),
         .testTarget(name: "LwAFTRCoreTests", dependencies: ["LwAFTRCore"]),
-        .testTarget(name: "BindingTableTests", dependencies: ["BindingTable"]),
+        .testTarget(name: "BindingTableTests", dependencies: ["BindingTable", "TestSupport"]),
         .testTarget(name: "PacketEngineTests", dependencies: ["PacketEngine", "PacketIO", "CAllocCounter"]),
         .testTarget(name: "PacketIOTests", dependencies: ["PacketIO", "TestSupport"]),
-        .testTarget(name: "DHCPWireTests", dependencies: ["DHCPWire"]),
+        .testTarget(name: "DHCPWireTests", dependencies: ["DHCPWire", "TestSupport"]),
         // Test-only: certificates for the STARTTLS tests of the server and the requestor.
         .target(name: "TestSupport", dependencies: ["PacketIO"], path: "Tests/TestSupport"),
         .testTarget(name: "DHCP4o6ServerTests", dependencies: ["DHCP4o6Server", "DHCPWire", "TestSupport"]),

@@ -2,6 +2,7 @@
 import LwAFTRCore
 import Synchronization
 import Testing
+import TestSupport
 
 #if canImport(Glibc)
 import Glibc
@@ -11,17 +12,6 @@ import Glibc
 /// bulk-reloads. Every value encodes its own key, so a reader detects a torn or wrong entry.
 /// Runs `LWAFTR_STRESS_SECONDS` seconds (default 10, CI's budget).
 struct StressTests {
-    struct SplitMix: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let stableIPs = 512          // always present (values rewritten)
     static let hotIPs = 3               // stable addresses rewritten all the time (33 softwires)
     static let churnIPs = 24_000        // inserted and removed (up to 384 k softwires)
