@@ -17,12 +17,24 @@ internal import CShim
     /// root without the template (its stored keys carry its own port set, so until then it is
     /// simply not found, as if looked up before the insert).
     @usableFromInline let uniform: UInt64
+    /// Every address present lies in `low ... low + span` (`ParamsMap.low`/`high`; wrapping
+    /// arithmetic, so an empty map's range is harmless): an address outside is not managed, without
+    /// a probe. An address added outside the range is only seen once the writer publishes a root
+    /// with the wider range (as if looked up before the insert).
+    @usableFromInline let low: UInt32
+    @usableFromInline let span: UInt32
 
     init(_ sw: SoftwireMap, _ pm: ParamsMap) {
         slots = sw.slots; mask = sw.mask; hash = sw.hash
         params = pm.words; paramsMask = pm.mask; paramsHash = pm.hash
         uniform = pm.uniform
+        low = pm.low
+        span = pm.high &- pm.low
     }
+
+    /// Whether `ipv4` may be managed (false: it certainly is not).
+    @inlinable @inline(__always)
+    func mayManage(_ ipv4: UInt32) -> Bool { ipv4 &- low <= span }
 }
 
 /// Words every reader reads and only the writer stores: the published root and the QSBR epoch.
@@ -139,7 +151,7 @@ internal import CShim
 
     @inlinable @inline(__always)
     static func isManaged(_ r: UnsafePointer<Root>, ipv4: UInt32) -> Bool {
-        params(r, ipv4, from: paramsHome(r, ipv4)) != 0
+        r.pointee.mayManage(ipv4) && params(r, ipv4, from: paramsHome(r, ipv4)) != 0
     }
 
     /// Batched lookup in groups of 32: hash every address and prefetch its params slot, then

@@ -295,6 +295,10 @@ struct ParamsMap {
     /// make a mixed map uniform again; a rebuild (which re-adds every word) does.
     private(set) var uniform: UInt64 = 0
     private var mixed = false
+    /// Lowest and highest address added since the map was last empty (`UInt32.max`, 0 when
+    /// empty). Conservative like `uniform`: removals do not shrink the range; a rebuild does.
+    private(set) var low = UInt32.max
+    private(set) var high: UInt32 = 0
 
     init(capacity: Int, seed: UInt64) {
         precondition(capacity >= 16 && capacity & (capacity - 1) == 0)
@@ -332,6 +336,9 @@ struct ParamsMap {
                 if w == SlotMark.tombstone { tombstones -= 1 }
                 users[i] = n
                 words[i].store(word, ordering: .releasing)
+                let ipv4 = UInt32(truncatingIfNeeded: word >> 32)
+                low = Swift.min(low, ipv4)
+                high = Swift.max(high, ipv4)
                 if count == 0 && !mixed {
                     uniform = ParamsWord.template(word)
                 } else if ParamsWord.template(word) != uniform {
@@ -350,7 +357,7 @@ struct ParamsMap {
         users[i] = 0
         count -= 1
         tombstones += 1
-        if count == 0 { uniform = 0; mixed = false }
+        if count == 0 { uniform = 0; mixed = false; low = .max; high = 0 }
         var j = i
         while word(at: (j &+ 1) & mask) == SlotMark.empty && word(at: j) == SlotMark.tombstone {
             words[j].store(SlotMark.empty, ordering: .releasing)

@@ -18,6 +18,8 @@ extension BindingTable {
         @usableFromInline let paramsHash: SlotHash
         /// The root's uniform port-set template, or 0.
         public let uniform: UInt64
+        @usableFromInline let low: UInt32
+        @usableFromInline let span: UInt32
 
         @inlinable init(root: UnsafePointer<Root>, brs: UnsafeMutablePointer<Atomic<UInt64>>) {
             self.root = root
@@ -28,6 +30,8 @@ extension BindingTable {
             paramsMask = root.pointee.paramsMask
             paramsHash = root.pointee.paramsHash
             uniform = root.pointee.uniform
+            low = root.pointee.low
+            span = root.pointee.span
         }
 
         /// Home slot of `ipv4`'s port-set entry.
@@ -95,16 +99,26 @@ extension BindingTable {
         @inlinable @inline(__always)
         public func find(key: UInt64, at address: UnsafeRawPointer) -> SoftwireValue? {
             let s = UnsafeMutablePointer<Slot>(mutating: address.assumingMemoryBound(to: Slot.self))
-            let k = s.pointee.key.load(ordering: .relaxed)
-            if k == key, let v = Probe.read(s, key) { return v }
-            if k == SlotMark.empty { return nil }
-            let slots = root.pointee.slots
-            return Probe.find(root, key, from: (slots.distance(to: s) &+ 1) & root.pointee.mask)
+            // The home slot is read whole under its seqlock straight away: one key compare for a
+            // hit (the common case) instead of a compare before and another inside the read.
+            while true {
+                let w1 = s.pointee.word.load(ordering: .acquiring)
+                let k = s.pointee.key.load(ordering: .relaxed)
+                let hi = s.pointee.b4Hi.load(ordering: .relaxed)
+                let lo = s.pointee.b4Lo.load(ordering: .relaxed)
+                atomicMemoryFence(ordering: .acquiring)
+                let w2 = s.pointee.word.load(ordering: .relaxed)
+                guard w1 == w2 && w1 & 1 == 0 else { continue }
+                if k == key { return SoftwireValue(b4Hi: hi, b4Lo: lo, brIndex: UInt32(truncatingIfNeeded: w1 >> 32)) }
+                if k == SlotMark.empty { return nil }
+                return Probe.find(root, key, from: (slots.distance(to: s) &+ 1) & root.pointee.mask)
+            }
         }
 
-        /// Whether any softwire uses this IPv4 address.
+        /// Whether any softwire uses this IPv4 address. An address outside the range of the
+        /// managed ones (the internet, for nearly every packet) costs no probe.
         @inlinable @inline(__always)
-        public func isManaged(ipv4: UInt32) -> Bool { paramsWord(ipv4: ipv4) != 0 }
+        public func isManaged(ipv4: UInt32) -> Bool { ipv4 &- low <= span && paramsWord(ipv4: ipv4) != 0 }
 
         /// The br-address with this index (an index a lookup returned).
         @inlinable @inline(__always)

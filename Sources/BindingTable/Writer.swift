@@ -93,7 +93,7 @@ struct WriterState {
             if !pm.hasRoom { publish(sw: nil, pm: pm.rebuilt(extra: 1)) }
             pi = pm.add(ParamsWord.make(ipv4: ip, offset: s.portSet.offset, psidLength: s.portSet.psidLength), users: 0)
         }
-        if pm.uniform != root.pointee.uniform { publish(sw: nil, pm: nil) }  // readers must see the new port set
+        if readersNeedNewRoot { publish(sw: nil, pm: nil) }  // readers must see the new port set or range
         guard sw.upsert(key, value) else { return false }
         pm.users[pi!] += 1
         return true
@@ -105,7 +105,7 @@ struct WriterState {
         if let pi = pm.find(ipv4) {
             if pm.users[pi] <= 1 { pm.remove(at: pi) } else { pm.users[pi] -= 1 }
         }
-        if pm.uniform != root.pointee.uniform { publish(sw: nil, pm: nil) }
+        if readersNeedNewRoot { publish(sw: nil, pm: nil) }
         return true
     }
 
@@ -169,6 +169,12 @@ struct WriterState {
     }
 
     // MARK: - publication and QSBR reclamation
+
+    /// Whether the params map's summary (uniform port set, address range) differs from the one
+    /// readers see in the published root.
+    var readersNeedNewRoot: Bool {
+        pm.uniform != root.pointee.uniform || pm.low != root.pointee.low || pm.high &- pm.low != root.pointee.span
+    }
 
     /// Publishes a root over the given new maps (nil keeps the current one) and retires what
     /// they replace.

@@ -105,6 +105,9 @@ public final class LwAFTREngine {
 
     /// Runs the whole pipeline once. Every packet in `in4`/`in6` is consumed (forwarded, answered or
     /// freed); frames to send are appended to `out4`/`out6`. `now` is a monotonic time in ns.
+    /// The frames must be the engine pool's buffers with their data where `PacketPool.allocate`
+    /// put it or later (at least `pool.headroom` bytes into the buffer), as every `PacketSource`
+    /// delivers them: the fast path writes the IPv6 header into that headroom unchecked.
     public func process(in4: inout PacketBatch, in6: inout PacketBatch,
                         out4: inout PacketBatch, out6: inout PacketBatch, now: UInt64) {
         if !solicited || (needsResolution && now &- lastSolicitation >= 3_000_000_000) {

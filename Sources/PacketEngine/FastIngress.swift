@@ -11,6 +11,23 @@ internal import CShim
 /// output batch right here, with one counter update per batch. Everything else takes the full
 /// per-frame stages. A batch switches to the full stages for good at its first frame that needs
 /// them, so the order of frames is the one the staged pipeline produces.
+/// How pass 1 derives a frame's table key; a type per way, so each gets its own loop.
+protocol KeyDerivation {
+    static func key(_ view: BindingTable.View, ipv4: UInt32, port: UInt16) -> UInt64
+}
+
+/// Every address shares the root's port set: the key comes from the address and port alone.
+enum UniformKeys: KeyDerivation {
+    @inline(__always)
+    static func key(_ view: BindingTable.View, ipv4: UInt32, port: UInt16) -> UInt64 { view.uniformKey(ipv4: ipv4, port: port) }
+}
+
+/// Port sets differ by address: the key needs the address's port-set entry (a probe).
+enum ProbedKeys: KeyDerivation {
+    @inline(__always)
+    static func key(_ view: BindingTable.View, ipv4: UInt32, port: UInt16) -> UInt64 { view.probedKey(ipv4: ipv4, port: port) }
+}
+
 extension LwAFTREngine {
 
     /// Whether the frame is a plain IPv4 frame (see the type comment), at least 38 bytes.
@@ -44,12 +61,13 @@ extension LwAFTREngine {
         if settings.extVLAN == nil && extIngressFilter == nil {
             // The fast path writes straight to the IPv6 output; it may only do so while nothing
             // staged is waiting to go out ahead of it.
+            // The headroom check is per pool: frames arrive at the pool's headroom (see `process`).
             if settings.intVLAN == nil && intEgressFilter == nil && settings.intNextHopMAC != 0
-                && held6.isEmpty && local6.isEmpty && core4.isEmpty && egress6.isEmpty {
+                && held6.isEmpty && local6.isEmpty && core4.isEmpty && egress6.isEmpty && pool.headroom >= L.v6Header {
                 let view = reader.view
-                // Pass 1 (a copy per key derivation, so the loop does not test it per frame).
-                m = view.uniform != 0 ? keys4(batch.storage, limit, view, uniform: true)
-                    : keys4(batch.storage, limit, view, uniform: false)
+                // Pass 1 (a loop per key derivation, so it does not test it per frame).
+                m = view.uniform != 0 ? keys4(batch.storage, limit, view, UniformKeys.self)
+                    : keys4(batch.storage, limit, view, ProbedKeys.self)
                 // Pass 2: probe and rewrite, until the first frame that needs the full stages.
                 if m != 0 { i = encapsulate(&batch, m, &out6, view) }
             } else {
@@ -68,15 +86,14 @@ extension LwAFTREngine {
     /// Pass 1 of the encapsulation path: the leading run of plain frames (at most `limit`); for
     /// each, the table key of (dst, dst port) and the address of its home slot (prefetched) go
     /// to the scratch array. Returns the length of the run.
-    @inline(__always)
-    func keys4(_ frames: UnsafeMutablePointer<Packet>, _ limit: Int, _ view: BindingTable.View, uniform: Bool) -> Int {
+    @inline(never)
+    func keys4<K: KeyDerivation>(_ frames: UnsafeMutablePointer<Packet>, _ limit: Int, _ view: BindingTable.View, _: K.Type) -> Int {
         let scratch = scratch
         var m = 0
         while m < limit {
             let p = frames[m]
             guard Self.isPlain4(p) else { break }
-            let ipv4 = p.data.be32(L.eth + L.v4Dst), port = p.data.be16(L.eth + 20 + 2)
-            let key = uniform ? view.uniformKey(ipv4: ipv4, port: port) : view.probedKey(ipv4: ipv4, port: port)
+            let key = K.key(view, ipv4: p.data.be32(L.eth + L.v4Dst), port: p.data.be16(L.eth + 20 + 2))
             let slot = view.slotAddress(view.slot(key: key))
             cshim_prefetch(slot)
             scratch[2 &* m] = key
@@ -87,16 +104,15 @@ extension LwAFTREngine {
     }
 
     /// Pass 1 of the decapsulation path: as `keys4`, keyed by (inner src, src port).
-    @inline(__always)
-    func keys6(_ frames: UnsafeMutablePointer<Packet>, _ limit: Int, _ view: BindingTable.View, uniform: Bool) -> Int {
+    @inline(never)
+    func keys6<K: KeyDerivation>(_ frames: UnsafeMutablePointer<Packet>, _ limit: Int, _ view: BindingTable.View, _: K.Type) -> Int {
         let scratch = scratch
         var m = 0
         while m < limit {
             let p = frames[m]
             guard Self.isPlain6(p) else { break }
             let ip4 = p.data + (L.eth + L.v6Header)
-            let ipv4 = ip4.be32(L.v4Src), port = ip4.be16(20)
-            let key = uniform ? view.uniformKey(ipv4: ipv4, port: port) : view.probedKey(ipv4: ipv4, port: port)
+            let key = K.key(view, ipv4: ip4.be32(L.v4Src), port: ip4.be16(20))
             let slot = view.slotAddress(view.slot(key: key))
             cshim_prefetch(slot)
             scratch[2 &* m] = key
@@ -121,7 +137,6 @@ extension LwAFTREngine {
         let tosFix = UInt16(0x30) | (0x04 ^ UInt16(truncatingIfNeeded: fl >> 16)) << 8
         let e2 = Self.wire((fl & 0xFFFF) << 48 | UInt64(L.protoIPv4) << 24 | 0xFF << 16)
         let maxLength = s.intMTU &- (L.v6Header &- L.eth)  // frame length whose IPv6 packet fits the MTU
-        let base = pool.base, bufferSize = pool.bufferSize
         var brIndex = UInt32.max, brHi: UInt64 = 0, brLo: UInt64 = 0
         let frames = batch.storage
         var fp = frames, sp = UnsafePointer(scratch), op = out6.storage + out6.count
@@ -134,13 +149,14 @@ extension LwAFTREngine {
             var p = fp.pointee
             let d = p.data
             let w = d.loadUnaligned(fromByteOffset: L.eth + L.v4TTL, as: UInt32.self)  // TTL, protocol, checksum
-            guard w & 0xFF > 1, p.length <= maxLength,
-                  base.distance(to: d) &- Int(p.index) &* bufferSize >= L.v6Header else { break }
+            guard w & 0xFF > 1, p.length <= maxLength else { break }
             // TTL - 1 with the RFC 1624 eqn. 3 checksum update HC' = ~(~HC + ~0x0100), done on the
             // byte-swapped word c (one's-complement sums commute with byte swapping), where it is
-            // c + 1, except 0xFFFE → 0 and 0xFFFF → 1: t + (t >> 16) - 1 with t = c + 2.
-            let t = (w >> 16) &+ 2
-            d.storeBytes(of: (w & 0xFFFF) &- 1 | (t &+ (t >> 16) &- 1) << 16, toByteOffset: L.eth + L.v4TTL,
+            // c + 1, except 0xFFFE → 0 and 0xFFFF → 1: t + (t >> 16) - 1 with t = c + 2. In one
+            // 64-bit sum over the whole word (TTL ≥ 2, so TTL - 1 borrows nothing): y = w + (2 << 16),
+            // t's carry lands in bit 32, and y + (carry << 16) - (1 << 16) - 1 is the new word.
+            let y = UInt64(w) &+ 0x2_0000
+            d.storeBytes(of: UInt32(truncatingIfNeeded: y &+ (y >> 32) << 16 &- 0x1_0001), toByteOffset: L.eth + L.v4TTL,
                          as: UInt32.self)
             let v0 = d.loadUnaligned(fromByteOffset: L.eth, as: UInt16.self)  // 0x45, TOS
             if v.brIndex != brIndex {
@@ -185,8 +201,8 @@ extension LwAFTREngine {
             if settings.extVLAN == nil && extEgressFilter == nil && settings.extNextHopMAC != 0
                 && held4.isEmpty && local4.isEmpty && core6.isEmpty && egress4.isEmpty {
                 let view = reader.view
-                m = view.uniform != 0 ? keys6(batch.storage, limit, view, uniform: true)
-                    : keys6(batch.storage, limit, view, uniform: false)
+                m = view.uniform != 0 ? keys6(batch.storage, limit, view, UniformKeys.self)
+                    : keys6(batch.storage, limit, view, ProbedKeys.self)
                 if m != 0 { i = decapsulate(&batch, m, &out4, view) }
             } else {
                 while m < limit && Self.isPlain6(batch[m]) { m &+= 1 }

@@ -124,4 +124,38 @@ struct UniformAndViewTests {
         let mean = Double(total) / Double(1 << 16)
         #expect(mean < 1.8, "mean probe length \(mean), worst \(worst)")
     }
+
+    /// The root's managed-address range: addresses outside it are unmanaged without a probe,
+    /// inserts beyond it widen it before their softwire is visible, and emptying resets it.
+    @Test func managedRangeFollowsInsertsAndRemovals() throws {
+        let t = BindingTable(seed: 5)
+        let r = try t.makeReader()
+        func managed(_ ip: IPv4Address) -> Bool {
+            let v = r.view.isManaged(ipv4: ip.value)
+            #expect(v == t.isManaged(ipv4: ip.value) && v == r.isManaged(ipv4: ip.value))
+            return v
+        }
+        #expect(!managed(Fx.ip(0)) && !managed(IPv4Address(0)) && !managed(IPv4Address(.max)))  // empty
+        try t.replaceAll(with: [Fx.sw(Fx.ip(10), psid: 1), Fx.sw(Fx.ip(20), psid: 2)])
+        r.quiescent()
+        #expect(Self.root(t).pointee.low == Fx.ip(10).value && Self.root(t).pointee.span == 10)
+        #expect(managed(Fx.ip(10)) && managed(Fx.ip(20)))
+        #expect(!managed(Fx.ip(15)) && !managed(Fx.ip(9)) && !managed(Fx.ip(21)) && !managed(IPv4Address(0xC633_6401)))
+        // Below and above the range: each insert is managed (and found) at once.
+        try t.insert(Fx.sw(Fx.ip(3), psid: 4))
+        try t.insert(Fx.sw(Fx.ip(40), psid: 5))
+        r.quiescent()
+        #expect(managed(Fx.ip(3)) && managed(Fx.ip(40)) && !managed(Fx.ip(41)))
+        #expect(r.view.find(key: r.view.key(ipv4: Fx.ip(40).value, port: Fx.port(psid: 5, k: 6)),
+                            slot: r.view.slot(key: r.view.key(ipv4: Fx.ip(40).value, port: Fx.port(psid: 5, k: 6))))?.b4Lo
+                == Fx.b4(Fx.ip(40), 5).lo)
+        // Removals keep the range (conservative), the answers stay right.
+        #expect(t.remove(ipv4: Fx.ip(40), psid: 5))
+        r.quiescent()
+        #expect(!managed(Fx.ip(40)) && managed(Fx.ip(20)) && Self.root(t).pointee.span == 37)
+        // Emptied: the range goes with the last address.
+        for (ip, psid) in [(3, 4), (10, 1), (20, 2)] { #expect(t.remove(ipv4: Fx.ip(ip), psid: UInt16(psid))) }
+        r.quiescent()
+        #expect(t.count == 0 && !managed(Fx.ip(10)) && Self.root(t).pointee.low == .max)
+    }
 }
