@@ -107,11 +107,10 @@ internal import CShim
         r.pointee.hash(key)
     }
 
-    /// Reads a slot whose key matched under its seqlock (sequence, key, B4, sequence again;
-    /// retried while odd or changed): the value, or nil when the slot now holds another key
-    /// (entries never move, so the caller keeps probing).
+    /// A consistent copy of a slot's key and value, read under its seqlock (sequence, key, B4,
+    /// sequence again; retried while odd or changed).
     @inlinable @inline(__always)
-    static func read(_ s: UnsafeMutablePointer<Slot>, _ key: UInt64) -> SoftwireValue? {
+    static func load(_ s: UnsafeMutablePointer<Slot>) -> (key: UInt64, value: SoftwireValue) {
         while true {
             let w1 = s.pointee.word.load(ordering: .acquiring)
             let k = s.pointee.key.load(ordering: .relaxed)
@@ -120,9 +119,17 @@ internal import CShim
             atomicMemoryFence(ordering: .acquiring)
             let w2 = s.pointee.word.load(ordering: .relaxed)
             if w1 == w2 && w1 & 1 == 0 {
-                return k == key ? SoftwireValue(b4Hi: hi, b4Lo: lo, brIndex: UInt32(truncatingIfNeeded: w1 >> 32)) : nil
+                return (k, SoftwireValue(b4Hi: hi, b4Lo: lo, brIndex: UInt32(truncatingIfNeeded: w1 >> 32)))
             }
         }
+    }
+
+    /// Reads a slot whose key matched under its seqlock: the value, or nil when the slot now holds
+    /// another key (entries never move, so the caller keeps probing).
+    @inlinable @inline(__always)
+    static func read(_ s: UnsafeMutablePointer<Slot>, _ key: UInt64) -> SoftwireValue? {
+        let (k, v) = load(s)
+        return k == key ? v : nil
     }
 
     /// Probes for a stored key from slot `start`: a key compare per slot (collisions stay cheap);

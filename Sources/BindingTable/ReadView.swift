@@ -101,18 +101,10 @@ extension BindingTable {
             let s = UnsafeMutablePointer<Slot>(mutating: address.assumingMemoryBound(to: Slot.self))
             // The home slot is read whole under its seqlock straight away: one key compare for a
             // hit (the common case) instead of a compare before and another inside the read.
-            while true {
-                let w1 = s.pointee.word.load(ordering: .acquiring)
-                let k = s.pointee.key.load(ordering: .relaxed)
-                let hi = s.pointee.b4Hi.load(ordering: .relaxed)
-                let lo = s.pointee.b4Lo.load(ordering: .relaxed)
-                atomicMemoryFence(ordering: .acquiring)
-                let w2 = s.pointee.word.load(ordering: .relaxed)
-                guard w1 == w2 && w1 & 1 == 0 else { continue }
-                if k == key { return SoftwireValue(b4Hi: hi, b4Lo: lo, brIndex: UInt32(truncatingIfNeeded: w1 >> 32)) }
-                if k == SlotMark.empty { return nil }
-                return Probe.find(root, key, from: (slots.distance(to: s) &+ 1) & root.pointee.mask)
-            }
+            let (k, v) = Probe.load(s)
+            if k == key { return v }
+            if k == SlotMark.empty { return nil }
+            return Probe.find(root, key, from: (slots.distance(to: s) &+ 1) & root.pointee.mask)
         }
 
         /// Whether any softwire uses this IPv4 address. An address outside the range of the
