@@ -15,6 +15,12 @@ extension LeasequeryService {
         try await eventLoop.submit { try self.core.value.updateServers(servers) }.get()
     }
 
+    /// Builds the TLS context of every server that uses STARTTLS, so a configuration whose
+    /// certificate or key files are unusable is refused before anything is stopped or changed.
+    public static func checkTLS(_ configuration: LeasequeryConfiguration) throws {
+        for s in configuration.servers { if let t = s.tls { _ = try ServiceCore.tlsContext(t) } }
+    }
+
     /// Brings the configuration-owned (static) softwires from `old` to `new`: inserts or
     /// replaces those of `new`, deletes those only in `old` (unless a server learnt that key
     /// since). Learnt bindings are left alone. Returns (added or changed, removed, failed).

@@ -16,8 +16,9 @@ public struct ReloadReport: Sendable, Hashable {
     public var serversRemoved: [String] = []
     public var leasequeryStarted = false
     public var leasequeryStopped = false
-    /// Leasequery settings other than the server list that changed but apply only on restart.
-    public var needsRestart: [String] = []
+    /// Leasequery settings a running requestor cannot change (br_address, requestor_duid, timers,
+    /// snapshot) that changed: the requestor was restarted with them (one bulk resync per server).
+    public var leasequeryRestarted: [String] = []
 }
 
 /// A reload that was refused; the running configuration stays.
@@ -55,14 +56,13 @@ extension LwAFTRRuntime {
             if !report.serversRemoved.isEmpty { meta["servers-removed"] = "\(report.serversRemoved.joined(separator: ","))" }
             if report.leasequeryStarted { meta["leasequery"] = "started" }
             if report.leasequeryStopped { meta["leasequery"] = "stopped" }
+            if !report.leasequeryRestarted.isEmpty {
+                meta["leasequery"] = "restarted (\(report.leasequeryRestarted.joined(separator: ",")) changed; full resync)"
+            }
             logger.info("configuration reloaded", metadata: meta)
             if !report.staticFailed.isEmpty {
                 logger.warning("static softwires not installed", metadata: [
                     "count": "\(report.staticFailed.count)", "first": "\(report.staticFailed[0])"])
-            }
-            if !report.needsRestart.isEmpty {
-                logger.warning("leasequery settings changed that apply only after a restart",
-                               metadata: ["fields": "\(report.needsRestart.joined(separator: ","))"])
             }
             return true
         } catch {
@@ -104,17 +104,29 @@ extension LwAFTRRuntime {
         var staticsDone = false
         switch (svc, newLQ) {
         case (let running?, let wanted?):
-            let r = try await running.updateServers(wanted.servers)
-            report.serversAdded = r.added
-            report.serversRemoved = r.removed
-            if let o = oldLQ {
-                if o.brAddress != wanted.brAddress { report.needsRestart.append("br_address") }
-                if o.requestorDUID != wanted.requestorDUID { report.needsRestart.append("requestor_duid") }
-                if o.timers != wanted.timers { report.needsRestart.append("timers") }
-                if o.snapshotPath != wanted.snapshotPath || o.snapshotInterval != wanted.snapshotInterval {
-                    report.needsRestart.append("snapshot")
-                }
+            let restart = oldLQ.map { Self.restartFields(from: $0, to: wanted) } ?? []
+            if restart.isEmpty {
+                let r = try await running.updateServers(wanted.servers)
+                report.serversAdded = r.added
+                report.serversRemoved = r.removed
+                break
             }
+            // Settings a running requestor cannot change: check the new TLS files, stop it (it
+            // writes its snapshot and T_last), bring the statics to the new configuration on the
+            // table (no other writer now), start one with the new settings adopting the table.
+            try LeasequeryService.checkTLS(wanted)
+            await running.stop()
+            (report.staticChanged, report.staticRemoved, report.staticFailed) = diffStatic(from: old.softwires, to: new.softwires)
+            staticsDone = true
+            let started = try await LeasequeryService.startAdoptingTable(configuration: wanted, table: table,
+                                                                         staticSoftwires: new.softwires,
+                                                                         logger: child("lwaftr.leasequery"))
+            state.withLock { $0.leasequery = started }
+            svc = started
+            report.leasequeryRestarted = restart
+            let was = oldLQ?.servers ?? [], before = Set(was), after = Set(wanted.servers)
+            report.serversAdded = wanted.servers.filter { !before.contains($0) }.map(\.description)
+            report.serversRemoved = was.filter { !after.contains($0) }.map(\.description)
         case (nil, let wanted?):
             // The table is live: no snapshot load (it would replace it). The statics change on
             // the table first; then everything else in it (bindings left by an earlier
@@ -152,6 +164,17 @@ extension LwAFTRRuntime {
         }
         state.withLock { $0.config = new }
         return report
+    }
+
+    /// The leasequery settings that differ between `old` and `new` and that only a new requestor
+    /// can take (the server list is changed in place).
+    static func restartFields(from old: LeasequeryConfiguration, to new: LeasequeryConfiguration) -> [String] {
+        var fields: [String] = []
+        if old.brAddress != new.brAddress { fields.append("br_address") }
+        if old.requestorDUID != new.requestorDUID { fields.append("requestor_duid") }
+        if old.timers != new.timers { fields.append("timers") }
+        if old.snapshotPath != new.snapshotPath || old.snapshotInterval != new.snapshotInterval { fields.append("snapshot") }
+        return fields
     }
 
     /// Static diff straight on the table (no requestor running: the table has no other writer).

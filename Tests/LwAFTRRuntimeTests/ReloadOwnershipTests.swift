@@ -92,6 +92,46 @@ import Testing
         await svc.stop()
     }
 
+    @Test func reloadRestartsTheRequestorForSettingsItCannotChangeLive() async throws {
+        let dir = try tempDir("own-restart")
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let (snapA, snapB) = (dir + "/a.snap", dir + "/b.snap")
+        let rt = try runtime(Lab.configJSON(psids: 1...4, extra: Self.section(snapshot: snapA)))
+        try await rt.prepare()
+        let first = try #require(rt.leasequery)
+        let learnt = Self.softwire("203.0.113.9", psid: 3, b4: "2001:db8:77::9")
+        _ = try rt.table.insert(learnt)
+
+        // Same servers, other timers, snapshot path and br-address; PSID 4 dropped from the statics.
+        let changed = Self.section(snapshot: snapB)
+            .replacingOccurrences(of: "\"connect\": 1,", with: "\"connect\": 2,")
+            .replacingOccurrences(of: "\"snapshot_interval\": 0,", with: "\"snapshot_interval\": 0, \"br_address\": \"2001:db8:ffff::99\",")
+        let report = try await rt.apply(config(Lab.configJSON(psids: 1...3, extra: changed)))
+        #expect(report.leasequeryRestarted == ["br_address", "timers", "snapshot"])
+        #expect(report.serversAdded.isEmpty && report.serversRemoved.isEmpty)
+        #expect(report.staticRemoved == 1 && report.staticChanged == 0)
+        let second = try #require(rt.leasequery)
+        #expect(second !== first)
+        #expect(second.configuration.brAddress == IPv6Address("2001:db8:ffff::99"))
+        #expect(second.configuration.timers.connectTimeout == 2 && second.configuration.snapshotPath == snapB)
+        // The old requestor wrote its snapshot when it stopped; the table stayed live: three
+        // statics and the learnt binding, now a replaceable orphan of the new requestor.
+        #expect(FileManager.default.fileExists(atPath: snapA))
+        #expect(rt.table.count == 4 && rt.table.softwire(ipv4: learnt.ipv4, psid: 3) == learnt)
+        let status = try await second.status()
+        #expect(status.orphans == 1)
+        #expect(try await second.withSync { $0.ownedCount(server: BindingSync.staticOwner) } == 3)
+
+        // A restart whose TLS files are unusable is refused before anything stops or changes.
+        try "not a certificate".write(toFile: dir + "/bad-ca.pem", atomically: true, encoding: .utf8)
+        let badTLS = changed.replacingOccurrences(of: "\"port\": 9}", with:
+            "\"port\": 9, \"tls\": {\"ca\": \"\(dir)/bad-ca.pem\"}}")
+            .replacingOccurrences(of: "\"connect\": 2,", with: "\"connect\": 3,")
+        await #expect(throws: (any Error).self) { try await rt.apply(config(Lab.configJSON(psids: 1...2, extra: badTLS))) }
+        #expect(rt.leasequery === second && rt.table.count == 4)
+        await second.stop()
+    }
+
     @Test func staticPortSetConflictRefusesTheWholeReload() async throws {
         let dir = try tempDir("own-conflict")
         defer { try? FileManager.default.removeItem(atPath: dir) }
