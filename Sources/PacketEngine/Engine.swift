@@ -38,8 +38,9 @@ public final class LwAFTREngine {
     @usableFromInline var nextIPv4FragmentID: UInt16
     @usableFromInline var nextIPv6FragmentID: UInt32
 
-    @usableFromInline let reassembler4: Reassembler
-    @usableFromInline let reassembler6: Reassembler
+    /// Replaced by `update(settings:)` when a reload changes the reassembly limits.
+    @usableFromInline var reassembler4: Reassembler
+    @usableFromInline var reassembler6: Reassembler
     @usableFromInline var extIngressFilter: PacketFilter?
     @usableFromInline var extEgressFilter: PacketFilter?
     @usableFromInline var intIngressFilter: PacketFilter?

@@ -43,6 +43,26 @@ struct ReassemblyTests {
         #expect(h.engine.reassembler4.heldBuffers <= 3)
     }
 
+    @Test func reloadedLimitsApplyAndDropWhatWasBeingReassembled() throws {
+        let h = try EngineHarness(softwires: EngineTests.softwires) { c in c.external.maxFragmentsPerPacket = 8 }
+        let pool = h.engine.pool
+        // Five fragments of one datagram held under the limit of 8.
+        _ = h.run(v4: (0..<5).map { Self.fragment4(id: 9, offset: $0 * 8, more: true, payload: 8) })
+        #expect(h.engine.reassembler4.heldBuffers == 5 && h.counter(.dropIPv4FragInvalidReassembly) == 0)
+        // A reload that keeps the limits keeps the datagram.
+        var same = h.engine.settings
+        same.flowLabel = 7
+        try h.engine.update(settings: same)
+        #expect(h.engine.reassembler4.heldBuffers == 5)
+        // Limit 3: the held fragments go back to the pool and a fourth fragment is now too many.
+        var s = h.engine.settings
+        s.extMaxFragmentsPerPacket = 3
+        try h.engine.update(settings: s)
+        #expect(h.engine.reassembler4.pending == 0 && pool.available == pool.capacity)
+        _ = h.run(v4: (0..<5).map { Self.fragment4(id: 10, offset: $0 * 8, more: true, payload: 8) })
+        #expect(h.counter(.dropIPv4FragInvalidReassembly) >= 1 && h.engine.reassembler4.heldBuffers <= 3)
+    }
+
     @Test func overlapsAndDuplicatesAreRejected() throws {
         let h = try EngineHarness(softwires: EngineTests.softwires)
         _ = h.run(v4: [Self.fragment4(id: 1, offset: 0, more: true, payload: 16),
