@@ -116,13 +116,8 @@ extension LwAFTRRuntime {
             // table (no other writer now), start one with the new settings adopting the table.
             try LeasequeryService.checkTLS(wanted)
             await running.stop()
-            (report.staticChanged, report.staticRemoved, report.staticFailed) = diffStatic(from: old.softwires, to: new.softwires)
+            svc = try await startAdopting(wanted, from: old, to: new, report: &report)
             staticsDone = true
-            let started = try await LeasequeryService.startAdoptingTable(configuration: wanted, table: table,
-                                                                         staticSoftwires: new.softwires,
-                                                                         logger: child("lwaftr.leasequery"))
-            state.withLock { $0.leasequery = started }
-            svc = started
             report.leasequeryRestarted = restart
             let was = oldLQ?.servers ?? [], before = Set(was), after = Set(wanted.servers)
             report.serversAdded = wanted.servers.filter { !before.contains($0) }.map(\.description)
@@ -131,13 +126,8 @@ extension LwAFTRRuntime {
             // The table is live: no snapshot load (it would replace it). The statics change on
             // the table first; then everything else in it (bindings left by an earlier
             // leasequery, a snapshot) is adopted as orphans and the configuration's as static.
-            (report.staticChanged, report.staticRemoved, report.staticFailed) = diffStatic(from: old.softwires, to: new.softwires)
+            svc = try await startAdopting(wanted, from: old, to: new, report: &report)
             staticsDone = true
-            let started = try await LeasequeryService.startAdoptingTable(configuration: wanted, table: table,
-                                                                         staticSoftwires: new.softwires,
-                                                                         logger: child("lwaftr.leasequery"))
-            state.withLock { $0.leasequery = started }
-            svc = started
             report.leasequeryStarted = true
             report.serversAdded = wanted.servers.map(\.description)
         case (let running?, nil):
@@ -164,6 +154,18 @@ extension LwAFTRRuntime {
         }
         state.withLock { $0.config = new }
         return report
+    }
+
+    /// With no requestor running: brings the static softwires from `old` to `new` on the table,
+    /// then starts a requestor with `wanted` that adopts the live table (no snapshot load).
+    private func startAdopting(_ wanted: LeasequeryConfiguration, from old: LwAFTRConfig, to new: LwAFTRConfig,
+                               report: inout ReloadReport) async throws -> LeasequeryService {
+        (report.staticChanged, report.staticRemoved, report.staticFailed) = diffStatic(from: old.softwires, to: new.softwires)
+        let started = try await LeasequeryService.startAdoptingTable(configuration: wanted, table: table,
+                                                                     staticSoftwires: new.softwires,
+                                                                     logger: child("lwaftr.leasequery"))
+        state.withLock { $0.leasequery = started }
+        return started
     }
 
     /// The leasequery settings that differ between `old` and `new` and that only a new requestor
