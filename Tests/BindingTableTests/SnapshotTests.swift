@@ -43,6 +43,12 @@ struct SnapshotTests {
         #expect(u.allSoftwires() == t.allSoftwires())
         let v = try #require(u.lookup(ipv4: Fx.ip(7777).value, port: Fx.port(psid: 5, k: 4, offset: 6)))
         #expect(v.b4 == Fx.b4(Fx.ip(7777), 5) && u.brAddress(v.brIndex) == Fx.br2)
+        // The managed-address range came with the load (hairpinning depends on it).
+        #expect(u.isManaged(ipv4: Fx.ip(0).value) && u.isManaged(ipv4: Fx.ip(7777).value))
+        #expect(!u.isManaged(ipv4: Fx.ip(7778).value) && !u.isManaged(ipv4: Fx.ip(3000).value))
+        let r = try u.makeReader()
+        #expect(r.view.isManaged(ipv4: Fx.ip(100).value) && !r.view.isManaged(ipv4: 0xC633_6401))
+        r.quiescent()
 
         // Loading into a live table replaces its content.
         let w = try BindingTable(softwires: Fx.many(10, k: 2))
