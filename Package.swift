@@ -53,7 +53,7 @@ let package = Package(
         .executableTarget(
             name: "lwaftr",
             dependencies: [
-                "LwAFTRCore", "BindingTable", "PacketEngine", "PacketIO", "LwAFTRCheck", "LwAFTRRuntime",
+                "LwAFTRCore", "BindingTable", "PacketEngine", "PacketIO", "LwAFTRCheck", "LwAFTRRuntime", "Telemetry",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ],

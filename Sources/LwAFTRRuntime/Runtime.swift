@@ -15,6 +15,8 @@ public struct RunSummary: Sendable {
     public var seconds: Double
     public var received: UInt64
     public var counters: [String: UInt64]
+    /// Device counters summed over the workers, indexed by `DeviceSide.rawValue`.
+    public var devices: [DeviceCounts] = []
     /// The requestor's final state, when leasequery ran.
     public var leasequery: SyncStatus?
 }
@@ -171,7 +173,8 @@ public final class LwAFTRRuntime: @unchecked Sendable {
         try await group.run()
         let lq = lastLeasequeryStatus.withLock { $0 }
         return RunSummary(seconds: Double(cshim_monotonic_ns() &- started) / 1e9,
-                          received: received.load(ordering: .relaxed), counters: board.nonZeroTotals(), leasequery: lq)
+                          received: received.load(ordering: .relaxed), counters: board.nonZeroTotals(),
+                          devices: DeviceSide.allCases.map { board.deviceTotal(side: $0) }, leasequery: lq)
     }
 
     /// Starts a graceful shutdown (what SIGTERM does), from any thread.

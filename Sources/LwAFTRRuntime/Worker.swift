@@ -75,12 +75,32 @@ public struct Worker<External: PacketSource & PacketSink, Internal: PacketSource
                 }
             }
             if now &- lastPublish >= 100_000_000 {
-                board.publish(worker: index, from: engine.counters)
+                publishCounters()
                 lastPublish = now
             }
         }
-        board.publish(worker: index, from: engine.counters)
+        publishCounters()
         return received
+    }
+}
+
+extension Worker {
+    /// The engine's counters and both devices' (with the kernel's ring drops) to the board.
+    func publishCounters() {
+        board.publish(worker: index, from: engine.counters)
+        external.collectKernelStatistics()
+        `internal`.collectKernelStatistics()
+        board.publish(worker: index, side: .external, device: DeviceCounts(external.stats))
+        board.publish(worker: index, side: .internal, device: DeviceCounts(`internal`.stats))
+    }
+}
+
+extension DeviceCounts {
+    /// The published part of a device's statistics.
+    init(_ s: IOStats) {
+        self.init()
+        rxPackets = s.rxPackets; rxBytes = s.rxBytes; rxDropped = s.rxDropped; rxRingFull = s.rxRingFull
+        rxPoolEmpty = s.rxPoolEmpty; txPackets = s.txPackets; txBytes = s.txBytes; txDropped = s.txDropped
     }
 }
 

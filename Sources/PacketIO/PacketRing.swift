@@ -163,6 +163,12 @@ public final class PacketRing: PacketSource, PacketSink {
         nextFrame = nil
     }
 
+    /// Adds the ring-full drops the kernel counted since the last call to `stats.rxRingFull`.
+    public func collectKernelStatistics() {
+        guard fileDescriptor >= 0 else { return }
+        stats.rxRingFull &+= UInt64(kernelStatistics().drops)
+    }
+
     /// The kernel's counters since the previous call: frames it queued to the ring, frames it
     /// dropped because the ring was full, and times the ring was frozen.
     public func kernelStatistics() -> (packets: UInt32, drops: UInt32, freezes: UInt32) {

@@ -12,6 +12,11 @@ public protocol PacketSource {
     func waitReadable(timeoutMs: Int32) -> Bool
     /// The descriptor that becomes readable when frames arrive (for a `Poller` over several sources).
     var fileDescriptor: Int32 { get }
+    /// The device's counters so far (kept by the owning worker).
+    var stats: IOStats { get }
+    /// Folds what the kernel counts for the device (AF_PACKET ring drops) into `stats`; the owning
+    /// worker calls it now and then (a system call: not per batch).
+    func collectKernelStatistics()
 }
 
 /// Something frames go to.
@@ -23,6 +28,11 @@ public protocol PacketSink {
 }
 
 extension PacketSource {
+    /// No counters of its own.
+    public var stats: IOStats { IOStats() }
+    /// Nothing kept by the kernel.
+    public func collectKernelStatistics() {}
+
     /// Fills whatever room `batch` has.
     @inlinable
     public func receive(into batch: inout PacketBatch, pool: PacketPool) -> Int {
@@ -39,6 +49,9 @@ public struct IOStats: Sendable, Equatable {
     public var rxDropped: UInt64 = 0
     /// Times `receive` stopped early because the pool had no free buffer (frames stay queued).
     public var rxPoolEmpty: UInt64 = 0
+    /// Frames the kernel dropped because the receive ring was full (PACKET_STATISTICS tp_drops,
+    /// folded in by `collectKernelStatistics`).
+    public var rxRingFull: UInt64 = 0
     /// Frames whose L4 checksum the sender left to offload (TP_STATUS_CSUMNOTREADY); passed on as is.
     public var rxChecksumPartial: UInt64 = 0
     /// Frames the kernel accepted, and their bytes.

@@ -6,20 +6,53 @@ public import Synchronization
 /// Workers count in plain per-worker `Counters` (no atomics on the packet path) and call
 /// `publish(worker:from:)` every so often (e.g. every 100 ms of batches): one relaxed atomic store per
 /// counter. Readers (metrics, `counters on exit`) sum the published values from any thread.
+/// Each worker's two devices publish their `DeviceCounts` here the same way.
 public final class CounterBoard: @unchecked Sendable {
     public let workers: Int
     let cells: UnsafeMutablePointer<Atomic<UInt64>>
+    /// Per worker, per side, per `DeviceCounts` field.
+    let deviceCells: UnsafeMutablePointer<Atomic<UInt64>>
+    static var deviceRow: Int { 2 * DeviceCounts.count }
 
     public init(workers: Int) {
         self.workers = max(1, workers)
         let n = self.workers * Counter.count
         cells = .allocate(capacity: n)
         for i in 0..<n { (cells + i).initialize(to: Atomic(0)) }
+        let d = self.workers * Self.deviceRow
+        deviceCells = .allocate(capacity: d)
+        for i in 0..<d { (deviceCells + i).initialize(to: Atomic(0)) }
     }
 
     deinit {
         cells.deinitialize(count: workers * Counter.count)
         cells.deallocate()
+        deviceCells.deinitialize(count: workers * Self.deviceRow)
+        deviceCells.deallocate()
+    }
+
+    /// Copies a worker's device counters into its row (call from that worker only).
+    public func publish(worker: Int, side: DeviceSide, device: DeviceCounts) {
+        let row = deviceCells + worker * Self.deviceRow + side.rawValue * DeviceCounts.count
+        for i in 0..<DeviceCounts.count { row[i].store(device[i], ordering: .relaxed) }
+    }
+
+    /// One worker's published device counters.
+    public func device(worker: Int, side: DeviceSide) -> DeviceCounts {
+        let row = deviceCells + worker * Self.deviceRow + side.rawValue * DeviceCounts.count
+        var d = DeviceCounts()
+        for i in 0..<DeviceCounts.count { d[i] = row[i].load(ordering: .relaxed) }
+        return d
+    }
+
+    /// A side's device counters summed over all workers.
+    public func deviceTotal(side: DeviceSide) -> DeviceCounts {
+        var t = DeviceCounts()
+        for w in 0..<workers {
+            let d = device(worker: w, side: side)
+            for i in 0..<DeviceCounts.count { t[i] &+= d[i] }
+        }
+        return t
     }
 
     /// Copies a worker's counters into its row (call from that worker only).

@@ -10,7 +10,8 @@ import Synchronization
 /// `lwaftr_dropped_packets_total{reason="…"}` (reason = the name between `drop-` and `-packets`). Control-lane values (table size,
 /// sync state per server, last update age, records applied/rejected, reconnects) are gauges and
 /// counters set through `gauge(_:labels:)` / `counter(_:labels:)`. `refresh()` folds the board into
-/// the registry; the HTTP handler calls it before every scrape.
+/// the registry; the HTTP handler calls it before every scrape. Each worker's devices become
+/// `lwaftr_device_<rx_packets|…|tx_dropped>_total{worker="N",side="external|internal"}`.
 public final class MetricsExporter: Sendable {
     public let registry: PrometheusCollectorRegistry
     let board: CounterBoard?
@@ -19,6 +20,9 @@ public final class MetricsExporter: Sendable {
     /// Per counter index: the drop-reason counter it feeds, if it is a `drop-…-packets` counter.
     let dropCounters: [Prometheus.Counter?]
     let lastSeen: Mutex<[UInt64]>
+    /// Per worker, per side: the counter of each `DeviceCounts` field, and the last values added.
+    let deviceCounters: [[[Prometheus.Counter]]]
+    let deviceSeen: Mutex<[[DeviceCounts]]>
     /// Extra work to run before a scrape (e.g. sampling table size).
     let beforeScrape: Mutex<[@Sendable () -> Void]>
 
@@ -42,6 +46,15 @@ public final class MetricsExporter: Sendable {
             return registry.makeCounter(name: "lwaftr_dropped_packets_total", labels: [("reason", reason)])
         }
         lastSeen = Mutex([UInt64](repeating: 0, count: rows.count * PacketEngine.Counter.count))
+        deviceCounters = (0..<(board?.workers ?? 0)).map { w in
+            DeviceSide.allCases.map { side in
+                DeviceCounts.names.map { name in
+                    registry.makeCounter(name: DeviceCounts.metricName(name), labels: [("worker", String(w)), ("side", side.label)])
+                }
+            }
+        }
+        deviceSeen = Mutex([[DeviceCounts]](repeating: [DeviceCounts](repeating: DeviceCounts(), count: DeviceSide.allCases.count),
+                                            count: board?.workers ?? 0))
         beforeScrape = Mutex([])
     }
 
@@ -92,6 +105,18 @@ public final class MetricsExporter: Sendable {
                         dropCounters[i]?.increment(by: delta)
                         seen[k] = v
                     }
+                }
+            }
+        }
+        deviceSeen.withLock { seen in
+            for w in 0..<board.workers {
+                for side in DeviceSide.allCases {
+                    let now = board.device(worker: w, side: side)
+                    let before = seen[w][side.rawValue]
+                    for i in 0..<DeviceCounts.count where now[i] > before[i] {
+                        deviceCounters[w][side.rawValue][i].increment(by: Int64(now[i] - before[i]))
+                    }
+                    seen[w][side.rawValue] = now
                 }
             }
         }

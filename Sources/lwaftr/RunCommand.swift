@@ -3,6 +3,7 @@ import Logging
 import LwAFTRCheck
 import LwAFTRCore
 import LwAFTRRuntime
+import Telemetry
 
 #if canImport(Glibc)
 @preconcurrency import Glibc
@@ -119,6 +120,12 @@ struct RunCommand: AsyncParsableCommand {
             let summary = try await runtime.run()
             print("ran \(fixed(summary.seconds, 1)) s, \(summary.received) frames received; counters:")
             for (name, value) in summary.counters.sorted(by: { $0.key < $1.key }) { print("  \(name) \(value)") }
+            if o.io != .none {
+                for (side, d) in zip(DeviceSide.allCases, summary.devices) {
+                    print("device \(side.label): rx \(d.rxPackets) (dropped \(d.rxDropped), ring full \(d.rxRingFull), "
+                          + "pool empty \(d.rxPoolEmpty)), tx \(d.txPackets) (dropped \(d.txDropped))")
+                }
+            }
             if let lq = summary.leasequery {
                 print("leasequery: table \(lq.tableSize), \(lq.counters)")
             }

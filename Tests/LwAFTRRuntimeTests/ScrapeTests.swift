@@ -37,6 +37,11 @@ struct ScrapeTests {
         #expect(receiver.received(port: 1500).sorted() == (0..<UInt32(n)).map { $0 })
         #expect(metric(text, "lwaftr_in_ipv4_packets_total{worker=\"0\"}") == Double(n), "\(text.prefix(3000))")
         #expect(metric(text, "lwaftr_all_in_ipv4_packets_total") == Double(n))
+        // The devices' own counters: what the external TUN delivered, what the internal one sent.
+        let rx = metric(text, "lwaftr_device_rx_packets_total{worker=\"0\",side=\"external\"}") ?? 0
+        let tx = metric(text, "lwaftr_device_tx_packets_total{worker=\"0\",side=\"internal\"}") ?? 0
+        #expect(rx >= Double(n) && tx >= Double(n), "\(text.prefix(3000))")
+        #expect(metric(text, "lwaftr_device_tx_dropped_total{worker=\"0\",side=\"internal\"}") == 0)
         #expect(metric(text, "lwaftr_out_ipv6_packets_total{worker=\"0\"}") == Double(n))
         #expect(metric(text, "lwaftr_all_out_ipv6_packets_total") == Double(n))
         // Frame bytes: 14 Ethernet (synthetic on TUN) + 20 IP + 8 UDP + 4 payload; IPv6 out adds 40.

@@ -152,6 +152,44 @@ struct PacketRingTests {
         #expect(got.filter(Self.from(Self.macA)) == sent)
     }
 
+    /// Frames the kernel could not queue because nobody read the ring are counted: a one-block
+    /// ring of 4 KiB fills after a few dozen frames, the rest of 400 are ring-full drops that
+    /// `collectKernelStatistics` folds into `stats.rxRingFull` (and reads only once).
+    @Test func ringFullDropsAreCounted() throws {
+        let ns = try Self.vethPair("ringfull")
+        defer { ns.remove() }
+        var frames: [[UInt8]] = []
+        for i in 0..<400 {
+            var f = FrameBuilder()
+            f.ethernet(dst: Self.macB, src: Self.macA, type: 0x0800)
+            f.ipv4UDP(src: IPv4Address("192.0.2.1")!, dst: IPv4Address("192.0.2.2")!, sport: 5, dport: UInt16(i), payload: [UInt8](repeating: 7, count: 64))
+            frames.append(f.bytes)
+        }
+        let sent = frames
+        let (queued, full, again) = try ns.run { () throws -> (Int, UInt64, UInt64) in
+            let a = try PacketRing(interface: "va")
+            var o = PacketRing.Options()
+            o.blockSize = 4096
+            o.blockCount = 1
+            o.frameSize = 2048
+            o.blockTimeoutMs = 1000
+            let b = try PacketRing(interface: "vb", options: o)
+            let pool = PacketPool(capacity: 512)
+            var out = batch(of: sent, pool: pool)
+            a.send(&out, pool: pool)
+            usleep(50_000)
+            var inbound = PacketBatch(capacity: 512)
+            let n = b.receive(into: &inbound, pool: pool, max: 512)
+            inbound.freeAll(to: pool)
+            b.collectKernelStatistics()
+            let full = b.stats.rxRingFull
+            b.collectKernelStatistics()
+            return (n, full, b.stats.rxRingFull)
+        }
+        #expect(queued > 0 && queued < 400)
+        #expect(full > 0 && Int(full) + queued <= 400 && again == full)
+    }
+
     /// Two rings in one PACKET_FANOUT (hash) group on vb: 200 frames of 200 flows are split between
     /// them, each gets some, together exactly what was sent.
     @Test func fanoutDistributesFlowsAcrossTwoSockets() throws {
