@@ -95,7 +95,7 @@ let package = Package(
         .target(
             name: "Telemetry",
             dependencies: [
-                "PacketEngine",
+                "PacketEngine", "PacketIO",
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

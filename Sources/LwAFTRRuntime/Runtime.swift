@@ -5,7 +5,7 @@ public import Leasequery
 public import Logging
 public import LwAFTRCore
 import PacketEngine
-internal import PacketIO
+public import PacketIO
 import ServiceLifecycle
 import Synchronization
 public import Telemetry
@@ -16,7 +16,7 @@ public struct RunSummary: Sendable {
     public var received: UInt64
     public var counters: [String: UInt64]
     /// Device counters summed over the workers, indexed by `DeviceSide.rawValue`.
-    public var devices: [DeviceCounts] = []
+    public var devices: [IOStats] = []
     /// The requestor's final state, when leasequery ran.
     public var leasequery: SyncStatus?
 }

@@ -90,17 +90,8 @@ extension Worker {
         board.publish(worker: index, from: engine.counters)
         external.collectKernelStatistics()
         `internal`.collectKernelStatistics()
-        board.publish(worker: index, side: .external, device: DeviceCounts(external.stats))
-        board.publish(worker: index, side: .internal, device: DeviceCounts(`internal`.stats))
-    }
-}
-
-extension DeviceCounts {
-    /// The published part of a device's statistics.
-    init(_ s: IOStats) {
-        self.init()
-        rxPackets = s.rxPackets; rxBytes = s.rxBytes; rxDropped = s.rxDropped; rxRingFull = s.rxRingFull
-        rxPoolEmpty = s.rxPoolEmpty; txPackets = s.txPackets; txBytes = s.txBytes; txDropped = s.txDropped
+        board.publish(worker: index, side: .external, device: external.stats)
+        board.publish(worker: index, side: .internal, device: `internal`.stats)
     }
 }
 

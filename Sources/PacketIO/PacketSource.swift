@@ -66,6 +66,47 @@ public struct IOStats: Sendable, Equatable {
     public var txNeighborDiscovery: UInt64 = 0
 
     public init() {}
+
+    /// Names of the fields in `self[field:]` order (snake case, for metrics and reports).
+    public static let fieldNames = ["rx_packets", "rx_bytes", "rx_dropped", "rx_pool_empty", "rx_ring_full_drops",
+                                    "rx_checksum_partial", "tx_packets", "tx_bytes", "tx_dropped", "tx_not_ip",
+                                    "tx_neighbor_discovery"]
+    /// How many fields `self[field:]` has.
+    public static var fieldCount: Int { 11 }
+
+    /// Field `i` (0 ..< `fieldCount`), so boards and exporters can loop over them.
+    public subscript(field i: Int) -> UInt64 {
+        get {
+            switch i {
+            case 0: rxPackets
+            case 1: rxBytes
+            case 2: rxDropped
+            case 3: rxPoolEmpty
+            case 4: rxRingFull
+            case 5: rxChecksumPartial
+            case 6: txPackets
+            case 7: txBytes
+            case 8: txDropped
+            case 9: txNotIP
+            default: txNeighborDiscovery
+            }
+        }
+        set {
+            switch i {
+            case 0: rxPackets = newValue
+            case 1: rxBytes = newValue
+            case 2: rxDropped = newValue
+            case 3: rxPoolEmpty = newValue
+            case 4: rxRingFull = newValue
+            case 5: rxChecksumPartial = newValue
+            case 6: txPackets = newValue
+            case 7: txBytes = newValue
+            case 8: txDropped = newValue
+            case 9: txNotIP = newValue
+            default: txNeighborDiscovery = newValue
+            }
+        }
+    }
 }
 
 /// A failed system call, with the errno text.

@@ -1,4 +1,5 @@
 public import PacketEngine
+public import PacketIO
 public import Synchronization
 
 /// Where packet workers publish their counters for the control side to read.
@@ -6,13 +7,13 @@ public import Synchronization
 /// Workers count in plain per-worker `Counters` (no atomics on the packet path) and call
 /// `publish(worker:from:)` every so often (e.g. every 100 ms of batches): one relaxed atomic store per
 /// counter. Readers (metrics, `counters on exit`) sum the published values from any thread.
-/// Each worker's two devices publish their `DeviceCounts` here the same way.
+/// Each worker's two devices publish their `IOStats` here the same way.
 public final class CounterBoard: @unchecked Sendable {
     public let workers: Int
     let cells: UnsafeMutablePointer<Atomic<UInt64>>
-    /// Per worker, per side, per `DeviceCounts` field.
+    /// Per worker, per side, per `IOStats` field.
     let deviceCells: UnsafeMutablePointer<Atomic<UInt64>>
-    static var deviceRow: Int { 2 * DeviceCounts.count }
+    static var deviceRow: Int { 2 * IOStats.fieldCount }
 
     public init(workers: Int) {
         self.workers = max(1, workers)
@@ -32,25 +33,25 @@ public final class CounterBoard: @unchecked Sendable {
     }
 
     /// Copies a worker's device counters into its row (call from that worker only).
-    public func publish(worker: Int, side: DeviceSide, device: DeviceCounts) {
-        let row = deviceCells + worker * Self.deviceRow + side.rawValue * DeviceCounts.count
-        for i in 0..<DeviceCounts.count { row[i].store(device[i], ordering: .relaxed) }
+    public func publish(worker: Int, side: DeviceSide, device: IOStats) {
+        let row = deviceCells + worker * Self.deviceRow + side.rawValue * IOStats.fieldCount
+        for i in 0..<IOStats.fieldCount { row[i].store(device[field: i], ordering: .relaxed) }
     }
 
     /// One worker's published device counters.
-    public func device(worker: Int, side: DeviceSide) -> DeviceCounts {
-        let row = deviceCells + worker * Self.deviceRow + side.rawValue * DeviceCounts.count
-        var d = DeviceCounts()
-        for i in 0..<DeviceCounts.count { d[i] = row[i].load(ordering: .relaxed) }
+    public func device(worker: Int, side: DeviceSide) -> IOStats {
+        let row = deviceCells + worker * Self.deviceRow + side.rawValue * IOStats.fieldCount
+        var d = IOStats()
+        for i in 0..<IOStats.fieldCount { d[field: i] = row[i].load(ordering: .relaxed) }
         return d
     }
 
     /// A side's device counters summed over all workers.
-    public func deviceTotal(side: DeviceSide) -> DeviceCounts {
-        var t = DeviceCounts()
+    public func deviceTotal(side: DeviceSide) -> IOStats {
+        var t = IOStats()
         for w in 0..<workers {
             let d = device(worker: w, side: side)
-            for i in 0..<DeviceCounts.count { t[i] &+= d[i] }
+            for i in 0..<IOStats.fieldCount { t[field: i] &+= d[field: i] }
         }
         return t
     }

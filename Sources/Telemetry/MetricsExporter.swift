@@ -1,4 +1,5 @@
 public import PacketEngine
+import PacketIO
 public import Prometheus
 import Synchronization
 
@@ -11,7 +12,7 @@ import Synchronization
 /// sync state per server, last update age, records applied/rejected, reconnects) are gauges and
 /// counters set through `gauge(_:labels:)` / `counter(_:labels:)`. `refresh()` folds the board into
 /// the registry; the HTTP handler calls it before every scrape. Each worker's devices become
-/// `lwaftr_device_<rx_packets|…|tx_dropped>_total{worker="N",side="external|internal"}`.
+/// `lwaftr_device_<rx_packets|…|tx_neighbor_discovery>_total{worker="N",side="external|internal"}`.
 public final class MetricsExporter: Sendable {
     public let registry: PrometheusCollectorRegistry
     let board: CounterBoard?
@@ -20,9 +21,9 @@ public final class MetricsExporter: Sendable {
     /// Per counter index: the drop-reason counter it feeds, if it is a `drop-…-packets` counter.
     let dropCounters: [Prometheus.Counter?]
     let lastSeen: Mutex<[UInt64]>
-    /// Per worker, per side: the counter of each `DeviceCounts` field, and the last values added.
+    /// Per worker, per side: the counter of each `IOStats` field, and the last values added.
     let deviceCounters: [[[Prometheus.Counter]]]
-    let deviceSeen: Mutex<[[DeviceCounts]]>
+    let deviceSeen: Mutex<[[IOStats]]>
     /// Extra work to run before a scrape (e.g. sampling table size).
     let beforeScrape: Mutex<[@Sendable () -> Void]>
 
@@ -48,12 +49,12 @@ public final class MetricsExporter: Sendable {
         lastSeen = Mutex([UInt64](repeating: 0, count: rows.count * PacketEngine.Counter.count))
         deviceCounters = (0..<(board?.workers ?? 0)).map { w in
             DeviceSide.allCases.map { side in
-                DeviceCounts.names.map { name in
-                    registry.makeCounter(name: DeviceCounts.metricName(name), labels: [("worker", String(w)), ("side", side.label)])
+                IOStats.fieldNames.map { name in
+                    registry.makeCounter(name: IOStats.metricName(name), labels: [("worker", String(w)), ("side", side.label)])
                 }
             }
         }
-        deviceSeen = Mutex([[DeviceCounts]](repeating: [DeviceCounts](repeating: DeviceCounts(), count: DeviceSide.allCases.count),
+        deviceSeen = Mutex([[IOStats]](repeating: [IOStats](repeating: IOStats(), count: DeviceSide.allCases.count),
                                             count: board?.workers ?? 0))
         beforeScrape = Mutex([])
     }
@@ -113,8 +114,8 @@ public final class MetricsExporter: Sendable {
                 for side in DeviceSide.allCases {
                     let now = board.device(worker: w, side: side)
                     let before = seen[w][side.rawValue]
-                    for i in 0..<DeviceCounts.count where now[i] > before[i] {
-                        deviceCounters[w][side.rawValue][i].increment(by: Int64(now[i] - before[i]))
+                    for i in 0..<IOStats.fieldCount where now[field: i] > before[field: i] {
+                        deviceCounters[w][side.rawValue][i].increment(by: Int64(now[field: i] - before[field: i]))
                     }
                     seen[w][side.rawValue] = now
                 }

@@ -25,6 +25,16 @@ struct PacketRingTests {
         return ns
     }
 
+    /// `n` UDP frames va → vb, destination port i for frame i, each with `payload(i)`.
+    static func udpFrames(_ n: Int, payload: (Int) -> [UInt8]) -> [[UInt8]] {
+        (0..<n).map { i in
+            var f = FrameBuilder()
+            f.ethernet(dst: macB, src: macA, type: 0x0800)
+            f.ipv4UDP(src: IPv4Address("192.0.2.1")!, dst: IPv4Address("192.0.2.2")!, sport: 5, dport: UInt16(i), payload: payload(i))
+            return f.bytes
+        }
+    }
+
     /// Frames from `src` to `dst`: IPv4, IPv6, 802.1Q-tagged IPv4, 802.1ad-tagged IPv6, a large one.
     static func frames(src: UInt64, dst: UInt64) -> [[UInt8]] {
         let v4a = IPv4Address("192.0.2.1")!, v4b = IPv4Address("198.51.100.1")!
@@ -116,13 +126,7 @@ struct PacketRingTests {
     @Test func receiveResumesWhereThePoolOrMaxStoppedIt() throws {
         let ns = try Self.vethPair("ringpool")
         defer { ns.remove() }
-        var sent: [[UInt8]] = []
-        for i in 0..<10 {
-            var f = FrameBuilder()
-            f.ethernet(dst: Self.macB, src: Self.macA, type: 0x0800)
-            f.ipv4UDP(src: IPv4Address("192.0.2.1")!, dst: IPv4Address("192.0.2.2")!, sport: 5, dport: UInt16(i), payload: [UInt8(i)])
-            sent.append(f.bytes)
-        }
+        let sent = Self.udpFrames(10) { [UInt8($0)] }
         let frames = sent
         let (got, firstCall, poolEmpty) = try ns.run { () throws -> ([[UInt8]], Int, UInt64) in
             let a = try PacketRing(interface: "va")
@@ -158,14 +162,7 @@ struct PacketRingTests {
     @Test func ringFullDropsAreCounted() throws {
         let ns = try Self.vethPair("ringfull")
         defer { ns.remove() }
-        var frames: [[UInt8]] = []
-        for i in 0..<400 {
-            var f = FrameBuilder()
-            f.ethernet(dst: Self.macB, src: Self.macA, type: 0x0800)
-            f.ipv4UDP(src: IPv4Address("192.0.2.1")!, dst: IPv4Address("192.0.2.2")!, sport: 5, dport: UInt16(i), payload: [UInt8](repeating: 7, count: 64))
-            frames.append(f.bytes)
-        }
-        let sent = frames
+        let sent = Self.udpFrames(400) { _ in [UInt8](repeating: 7, count: 64) }
         let (queued, full, again) = try ns.run { () throws -> (Int, UInt64, UInt64) in
             let a = try PacketRing(interface: "va")
             var o = PacketRing.Options()
