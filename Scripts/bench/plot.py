@@ -168,7 +168,13 @@ def plots(rows, outdir):
     series = [("v4_to_v6", "alone", "v4→v6 (encap) alone"), ("v6_to_v4", "alone", "v6→v4 (decap) alone"),
               ("total", "shared", "both at once, total")]
 
-    def save(f, name):
+    def finish(f, ax, name, xlabel, ylabel, title, legend_size=None):
+        """Labels, grid and legend of one chart, then writes it as PNG and SVG."""
+        ax.set_xlabel(xlabel)
+        ax.set_ylabel(ylabel)
+        ax.set_title(title)
+        ax.grid(alpha=0.3)
+        ax.legend(fontsize=legend_size)
         for ext in ("png", "svg"):
             p = os.path.join(outdir, f"{name}.{ext}")
             # No date, fixed ids: regenerating unchanged data gives unchanged files.
@@ -189,12 +195,8 @@ def plots(rows, outdir):
         for d, m, label in series:
             ys = [fig(rows, ("lwaftr", s, bf[0], bf[1], d, m)) for s in sizes]
             ax.plot(sizes, ys, marker="o", label=label)
-        ax.set_xlabel("frame size (bytes, without FCS)")
-        ax.set_ylabel("Mpps per CPU second")
-        ax.set_title(f"lwaftr bench: Mpps by frame size ({fmt_count(bf[0])} bindings, {fmt_count(bf[1])} flows)")
-        ax.grid(alpha=0.3)
-        ax.legend()
-        save(f, "mpps-by-size")
+        finish(f, ax, "mpps-by-size", "frame size (bytes, without FCS)", "Mpps per CPU second",
+               f"lwaftr bench: Mpps by frame size ({fmt_count(bf[0])} bindings, {fmt_count(bf[1])} flows)")
 
     # Mpps by active flows at 550 B, one line per table size.
     tables = sorted({k[2] for k in rows if k[0] == "lwaftr" and k[1] == "550"})
@@ -208,12 +210,8 @@ def plots(rows, outdir):
                 ax.plot(flows, [fig(rows, ("lwaftr", "550", b, fl, d, m)) for fl in flows], marker="o",
                         label=f"{label}, {fmt_count(b)} bindings")
         ax.set_xscale("log")
-        ax.set_xlabel("active flows")
-        ax.set_ylabel("Mpps per CPU second")
-        ax.set_title("lwaftr bench: Mpps by active flows (550 B)")
-        ax.grid(alpha=0.3)
-        ax.legend(fontsize=8)
-        save(f, "mpps-by-flows")
+        finish(f, ax, "mpps-by-flows", "active flows", "Mpps per CPU second",
+               "lwaftr bench: Mpps by active flows (550 B)", legend_size=8)
 
     # Sync time by table size (leasequery session's CSV).
     lq = os.path.join(outdir, "leasequery.csv")
@@ -232,12 +230,8 @@ def plots(rows, outdir):
                 ax.plot([p[0] for p in pts], [p[1] for p in pts], marker="o", label=metric)
             ax.set_xscale("log")
             ax.set_yscale("log")
-            ax.set_xlabel("binding-table size (softwires)")
-            ax.set_ylabel("seconds")
-            ax.set_title("Leasequery: sync time by table size")
-            ax.grid(alpha=0.3)
-            ax.legend(fontsize=8)
-            save(f, "sync-by-table-size")
+            finish(f, ax, "sync-by-table-size", "binding-table size (softwires)", "seconds",
+                   "Leasequery: sync time by table size", legend_size=8)
 
 
 def main():
