@@ -235,3 +235,29 @@ public struct BindingTableStats: Hashable, Sendable {
     /// Registered readers.
     public var readers: Int
 }
+
+extension BindingTable {
+    /// Applies a static-softwire plan: removes `remove` (counting those present), then inserts
+    /// `insert` one by one; an insert the table refuses is reported ("ADDR psid N: error") and
+    /// the rest go on. `removed` / `inserted` run for each softwire so handled, so a caller can
+    /// keep its own bookkeeping in step. Returns (inserted, removed, refused).
+    public func apply(insert: [Softwire], remove: [Softwire], removed: (Softwire) -> Void = { _ in },
+                      inserted: (Softwire) -> Void = { _ in }) -> (changed: Int, removed: Int, failed: [String]) {
+        var changed = 0, gone = 0
+        var failed: [String] = []
+        for s in remove {
+            removed(s)
+            if self.remove(ipv4: s.ipv4, psid: s.psid) { gone += 1 }
+        }
+        for s in insert {
+            do {
+                _ = try self.insert(s)
+                inserted(s)
+                changed += 1
+            } catch {
+                failed.append("\(s.ipv4) psid \(s.psid): \(error)")
+            }
+        }
+        return (changed, gone, failed)
+    }
+}

@@ -103,24 +103,10 @@ extension ServiceCore {
 extension BindingSync {
     /// See `LeasequeryService.updateStaticSoftwires`.
     func updateStatic(from old: [Softwire], to new: [Softwire]) -> (changed: Int, removed: Int, failed: [String]) {
-        var changed = 0, removed = 0
-        var failed: [String] = []
         let plan = staticPlan(from: old, to: new)
-        for s in plan.remove {
-            meta[softwireKey(s.ipv4.value, s.psid)] = nil
-            if table.remove(ipv4: s.ipv4, psid: s.psid) { removed += 1 }
-        }
-        for s in plan.insert {
-            let key = softwireKey(s.ipv4.value, s.psid)
-            do {
-                _ = try table.insert(s)
-                meta[key] = Meta(owner: Self.staticOwner, expiry: 0)
-                changed += 1
-            } catch {
-                failed.append("\(s.ipv4) psid \(s.psid): \(error)")
-            }
-        }
-        return (changed, removed, failed)
+        return table.apply(insert: plan.insert, remove: plan.remove,
+                           removed: { meta[softwireKey($0.ipv4.value, $0.psid)] = nil },
+                           inserted: { meta[softwireKey($0.ipv4.value, $0.psid)] = Meta(owner: Self.staticOwner, expiry: 0) })
     }
 
     /// The statics only in `old` that are still static (removed), and the softwires of `new` to

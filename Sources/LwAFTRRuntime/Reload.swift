@@ -181,19 +181,8 @@ extension LwAFTRRuntime {
 
     /// Static diff straight on the table (no requestor running: the table has no other writer).
     func diffStatic(from old: [Softwire], to new: [Softwire]) -> (Int, Int, [String]) {
-        var changed = 0, removed = 0
-        var failed: [String] = []
         let plan = staticPlan(from: old, to: new)
-        for s in plan.remove where table.remove(ipv4: s.ipv4, psid: s.psid) { removed += 1 }
-        for s in plan.insert {
-            do {
-                _ = try table.insert(s)
-                changed += 1
-            } catch {
-                failed.append("\(s.ipv4) psid \(s.psid): \(error)")
-            }
-        }
-        return (changed, removed, failed)
+        return table.apply(insert: plan.insert, remove: plan.remove)
     }
 
     /// What `diffStatic` would do: remove the old statics that are gone from `new` (when the
