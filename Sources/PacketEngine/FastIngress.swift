@@ -28,6 +28,30 @@ enum ProbedKeys: KeyDerivation {
     static func key(_ view: BindingTable.View, ipv4: UInt32, port: UInt16) -> UInt64 { view.probedKey(ipv4: ipv4, port: port) }
 }
 
+/// Which frames a fast path takes and where their table key comes from.
+protocol FastFrame {
+    static func isPlain(_ p: Packet) -> Bool
+    /// The (IPv4 address, port) the table is keyed by, from a plain frame.
+    static func keyFields(_ d: UnsafeMutableRawPointer) -> (UInt32, UInt16)
+}
+
+/// Encapsulation: plain IPv4 frames, keyed by (destination, destination port).
+enum Plain4: FastFrame {
+    @inline(__always) static func isPlain(_ p: Packet) -> Bool { LwAFTREngine.isPlain4(p) }
+    @inline(__always) static func keyFields(_ d: UnsafeMutableRawPointer) -> (UInt32, UInt16) {
+        (d.be32(L.eth + L.v4Dst), d.be16(L.eth + 20 + 2))
+    }
+}
+
+/// Decapsulation: 4in6 frames, keyed by the inner (source, source port).
+enum Plain6: FastFrame {
+    @inline(__always) static func isPlain(_ p: Packet) -> Bool { LwAFTREngine.isPlain6(p) }
+    @inline(__always) static func keyFields(_ d: UnsafeMutableRawPointer) -> (UInt32, UInt16) {
+        let ip4 = d + (L.eth + L.v6Header)
+        return (ip4.be32(L.v4Src), ip4.be16(20))
+    }
+}
+
 extension LwAFTREngine {
 
     /// Whether the frame is a plain IPv4 frame (see the type comment), at least 38 bytes.
@@ -66,8 +90,8 @@ extension LwAFTREngine {
                 && held6.isEmpty && local6.isEmpty && core4.isEmpty && egress6.isEmpty && pool.headroom >= L.v6Header {
                 let view = reader.view
                 // Pass 1 (a loop per key derivation, so it does not test it per frame).
-                m = view.uniform != 0 ? keys4(batch.storage, limit, view, UniformKeys.self)
-                    : keys4(batch.storage, limit, view, ProbedKeys.self)
+                m = view.uniform != 0 ? keys(batch.storage, limit, view, Plain4.self, UniformKeys.self)
+                    : keys(batch.storage, limit, view, Plain4.self, ProbedKeys.self)
                 // Pass 2: probe and rewrite, until the first frame that needs the full stages.
                 if m != 0 { i = encapsulate(&batch, m, &out6, view) }
             } else {
@@ -83,36 +107,20 @@ extension LwAFTREngine {
         batch.removeAll()
     }
 
-    /// Pass 1 of the encapsulation path: the leading run of plain frames (at most `limit`); for
-    /// each, the table key of (dst, dst port) and the address of its home slot (prefetched) go
-    /// to the scratch array. Returns the length of the run.
+    /// Pass 1 of both paths: the leading run of plain frames (at most `limit`); for each, the
+    /// table key of the frame's (IPv4 address, port) and the address of its home slot
+    /// (prefetched) go to the scratch array. Returns the length of the run. One specialised loop
+    /// per direction and key derivation.
     @inline(never)
-    func keys4<K: KeyDerivation>(_ frames: UnsafeMutablePointer<Packet>, _ limit: Int, _ view: BindingTable.View, _: K.Type) -> Int {
+    func keys<F: FastFrame, K: KeyDerivation>(_ frames: UnsafeMutablePointer<Packet>, _ limit: Int, _ view: BindingTable.View,
+                                              _: F.Type, _: K.Type) -> Int {
         let scratch = scratch
         var m = 0
         while m < limit {
             let p = frames[m]
-            guard Self.isPlain4(p) else { break }
-            let key = K.key(view, ipv4: p.data.be32(L.eth + L.v4Dst), port: p.data.be16(L.eth + 20 + 2))
-            let slot = view.slotAddress(view.slot(key: key))
-            cshim_prefetch(slot)
-            scratch[2 &* m] = key
-            scratch[2 &* m &+ 1] = UInt64(UInt(bitPattern: slot))
-            m &+= 1
-        }
-        return m
-    }
-
-    /// Pass 1 of the decapsulation path: as `keys4`, keyed by (inner src, src port).
-    @inline(never)
-    func keys6<K: KeyDerivation>(_ frames: UnsafeMutablePointer<Packet>, _ limit: Int, _ view: BindingTable.View, _: K.Type) -> Int {
-        let scratch = scratch
-        var m = 0
-        while m < limit {
-            let p = frames[m]
-            guard Self.isPlain6(p) else { break }
-            let ip4 = p.data + (L.eth + L.v6Header)
-            let key = K.key(view, ipv4: ip4.be32(L.v4Src), port: ip4.be16(20))
+            guard F.isPlain(p) else { break }
+            let (ipv4, port) = F.keyFields(p.data)
+            let key = K.key(view, ipv4: ipv4, port: port)
             let slot = view.slotAddress(view.slot(key: key))
             cshim_prefetch(slot)
             scratch[2 &* m] = key
@@ -201,8 +209,8 @@ extension LwAFTREngine {
             if settings.extVLAN == nil && extEgressFilter == nil && settings.extNextHopMAC != 0
                 && held4.isEmpty && local4.isEmpty && core6.isEmpty && egress4.isEmpty {
                 let view = reader.view
-                m = view.uniform != 0 ? keys6(batch.storage, limit, view, UniformKeys.self)
-                    : keys6(batch.storage, limit, view, ProbedKeys.self)
+                m = view.uniform != 0 ? keys(batch.storage, limit, view, Plain6.self, UniformKeys.self)
+                    : keys(batch.storage, limit, view, Plain6.self, ProbedKeys.self)
                 if m != 0 { i = decapsulate(&batch, m, &out4, view) }
             } else {
                 while m < limit && Self.isPlain6(batch[m]) { m &+= 1 }
