@@ -294,9 +294,11 @@ struct ParamsMap {
     /// was last empty, or 0 when they differ (or none was added). Conservative: removals never
     /// make a mixed map uniform again; a rebuild (which re-adds every word) does.
     private(set) var uniform: UInt64 = 0
-    private var mixed = false
-    /// Lowest and highest address added since the map was last empty (`UInt32.max`, 0 when
-    /// empty). Conservative like `uniform`: removals do not shrink the range; a rebuild does.
+    /// The /16 blocks holding every address added since the map was last empty: `low` is the
+    /// first address of the lowest block, `high` the last of the highest (`UInt32.max`, 0 when
+    /// empty). Whole blocks, so that a pool filled address by address widens the range (and
+    /// makes the writer publish a new root) once per /16, not once per address. Conservative
+    /// like `uniform`: removals do not shrink it; a rebuild does.
     private(set) var low = UInt32.max
     private(set) var high: UInt32 = 0
 
@@ -337,13 +339,13 @@ struct ParamsMap {
                 users[i] = n
                 words[i].store(word, ordering: .releasing)
                 let ipv4 = UInt32(truncatingIfNeeded: word >> 32)
-                low = Swift.min(low, ipv4)
-                high = Swift.max(high, ipv4)
-                if count == 0 && !mixed {
+                low = Swift.min(low, ipv4 & 0xFFFF_0000)
+                high = Swift.max(high, ipv4 | 0xFFFF)
+                // Templates carry the present bit, so once 0 (mixed) no template equals it again.
+                if count == 0 {
                     uniform = ParamsWord.template(word)
                 } else if ParamsWord.template(word) != uniform {
                     uniform = 0
-                    mixed = true
                 }
                 count += 1
                 return i
@@ -357,7 +359,7 @@ struct ParamsMap {
         users[i] = 0
         count -= 1
         tombstones += 1
-        if count == 0 { uniform = 0; mixed = false; low = .max; high = 0 }
+        if count == 0 { uniform = 0; low = .max; high = 0 }
         var j = i
         while word(at: (j &+ 1) & mask) == SlotMark.empty && word(at: j) == SlotMark.tombstone {
             words[j].store(SlotMark.empty, ordering: .releasing)
