@@ -38,10 +38,6 @@ extension BindingTable {
         @inlinable @inline(__always)
         public func paramsSlot(ipv4: UInt32) -> Int { Probe.paramsHome(root, ipv4) }
 
-        /// Address of a port-set slot (to prefetch).
-        @inlinable @inline(__always)
-        public func paramsAddress(_ slot: Int) -> UnsafeRawPointer { UnsafeRawPointer(root.pointee.params + slot) }
-
         /// The stored key of the softwire owning (ipv4, port), probing `ipv4`'s port-set entry from
         /// `paramsSlot`; 0 when no softwire can own it (address unknown, or port reserved).
         @inlinable @inline(__always)

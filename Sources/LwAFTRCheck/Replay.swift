@@ -69,16 +69,6 @@ public struct ReplayOptions: Sendable {
 /// (the copy is part of the measured loop, as a NIC's DMA write would be), runs the engine and
 /// recycles what it emits. With several workers each runs this loop on its own thread.
 public enum Replay {
-    /// Runs with a table built from the configuration's softwires (one worker by default).
-    public static func run(config: LwAFTRConfig, in4: [[UInt8]], in6: [[UInt8]], batch: Int = 128,
-                           packets: UInt64? = nil, seconds: Double = 5,
-                           progress: ((ReplayResult) -> Void)? = nil) throws -> ReplayResult {
-        var o = ReplayOptions()
-        o.batch = batch; o.packets = packets; o.seconds = seconds
-        return try run(config: config, table: BindingTableFactory.make(config.softwires), in4: in4, in6: in6,
-                       options: o, progress: progress)
-    }
-
     /// Runs `options.workers` engines over `table`; `progress` gets the running sum about once a
     /// second (on the calling thread, which only watches).
     public static func run(config: LwAFTRConfig, table: BindingTable, in4: [[UInt8]], in6: [[UInt8]],

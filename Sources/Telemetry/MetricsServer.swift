@@ -19,11 +19,6 @@ public final class MetricsServer: Sendable {
         self.port = channel.localAddress?.port ?? port
     }
 
-    init(channel: any Channel, requestedPort: Int) {
-        self.channel = channel
-        port = channel.localAddress?.port ?? requestedPort
-    }
-
     /// Stops listening.
     public func close() async throws {
         try await channel.close()
@@ -64,13 +59,6 @@ final class MetricsHandler: ChannelInboundHandler, Sendable {
 }
 
 extension MetricsServer {
-    /// Binds and starts answering, from synchronous code (blocks until bound).
-    public static func start(host: String, port: Int, exporter: MetricsExporter,
-                             status: (@Sendable (_ text: Bool) -> String)? = nil) throws -> MetricsServer {
-        try MetricsServer(channel: bootstrap(group: MultiThreadedEventLoopGroup.singleton, exporter: exporter, status: status)
-            .bind(host: host, port: port).wait(), requestedPort: port)
-    }
-
     static func bootstrap(group: any EventLoopGroup, exporter: MetricsExporter,
                           status: (@Sendable (_ text: Bool) -> String)?) -> ServerBootstrap {
         ServerBootstrap(group: group)
@@ -82,7 +70,4 @@ extension MetricsServer {
                 }
             }
     }
-
-    /// Stops listening, from synchronous code.
-    public func closeSync() throws { try channel.close().wait() }
 }

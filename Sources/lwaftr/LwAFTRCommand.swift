@@ -33,7 +33,7 @@ struct LwAFTRCommand: ParsableCommand {
     /// Runs an async command to completion on the cooperative pool; the calling thread waits.
     static func runBlocking(_ command: any AsyncParsableCommand) throws {
         final class Outcome: @unchecked Sendable {
-            let done = Mutex<(finished: Bool, error: (any Error)?)>((false, nil))
+            let error = Mutex<(any Error)?>(nil)
         }
         final class Box: @unchecked Sendable { var command: any AsyncParsableCommand; init(_ c: any AsyncParsableCommand) { command = c } }
         let outcome = Outcome(), box = Box(command)
@@ -41,11 +41,11 @@ struct LwAFTRCommand: ParsableCommand {
         Task.detached {
             var error: (any Error)?
             do { try await box.command.run() } catch let e { error = e }
-            outcome.done.withLock { $0 = (true, error) }
+            outcome.error.withLock { $0 = error }
             semaphore.signal()
         }
         semaphore.wait()
-        if let e = outcome.done.withLock({ $0.error }) { throw e }
+        if let e = outcome.error.withLock({ $0 }) { throw e }
     }
 }
 
