@@ -71,7 +71,8 @@ public struct IOStats: Sendable, Equatable {
     public static let fieldNames = ["rx_packets", "rx_bytes", "rx_dropped", "rx_pool_empty", "rx_ring_full_drops",
                                     "rx_checksum_partial", "tx_packets", "tx_bytes", "tx_dropped", "tx_not_ip",
                                     "tx_neighbor_discovery"]
-    /// How many fields `self[field:]` has.
+    /// How many fields `self[field:]` has (a literal, not `fieldNames.count`: workers use it when
+    /// publishing, and `fieldNames` is a lazily made global; a test keeps the two in step).
     public static var fieldCount: Int { 11 }
 
     /// Field `i` (0 ..< `fieldCount`), so boards and exporters can loop over them.
