@@ -33,33 +33,6 @@ extension LeasequeryService {
     public func plannedStaticChanges(from old: [Softwire], to new: [Softwire]) async throws -> (insert: [Softwire], remove: [Softwire]) {
         try await eventLoop.submit { self.core.value.sync.staticPlan(from: old, to: new) }.get()
     }
-
-    /// Starts the requestor on a table that is already in use (a reload added the `leasequery`
-    /// section): the table is NOT replaced by the snapshot, every softwire in it is adopted as
-    /// an orphan (replaceable once every server resynced), except `staticSoftwires` (the
-    /// configuration's, already in the table), which become static before any session starts.
-    public static func startAdoptingTable(configuration: LeasequeryConfiguration, table: BindingTable,
-                                          staticSoftwires: [Softwire], logger: Logger = Logger(label: "lwaftr.leasequery")) async throws -> LeasequeryService {
-        let owned = MultiThreadedEventLoopGroup(numberOfThreads: 1)
-        let loop = owned.next()
-        let latest = StatusBox()
-        do {
-            return try await loop.submit { () throws -> LeasequeryService in
-                guard !configuration.servers.isEmpty else { throw LeasequeryConfigurationError("no leasequery servers configured") }
-                let sync = BindingSync(table: table, brAddress: configuration.brAddress, logger: logger, existing: .replaceable)
-                _ = sync.updateStatic(from: [], to: staticSoftwires)
-                let core = ServiceCore(loop: loop, config: configuration, sync: sync, logger: logger, latest: latest)
-                try core.start(loadSnapshot: false)
-                logger.info("leasequery requestor started", metadata: ["servers": "\(configuration.servers.map(\.description))",
-                                                                       "table": "\(sync.count)", "snapshot": "not loaded (reload)"])
-                return LeasequeryService(configuration: configuration, table: table, eventLoop: loop,
-                                         core: NIOLoopBound(core, eventLoop: loop), latest: latest, ownedGroup: owned)
-            }.get()
-        } catch {
-            try? await owned.shutdownGracefully()
-            throw error
-        }
-    }
 }
 
 extension ServiceCore {
@@ -101,6 +74,17 @@ extension ServiceCore {
 }
 
 extension BindingSync {
+    /// Makes `softwires` static: those the table holds already (same value) only change owner,
+    /// the others are inserted (a refused one is logged). Other entries are left alone.
+    func markStatic(_ softwires: [Softwire]) {
+        let missing = softwires.filter { table.softwire(ipv4: $0.ipv4, psid: $0.psid) != $0 }
+        let r = table.apply(insert: missing, remove: [])
+        if let first = r.failed.first { logger.warning("static softwires not installed", metadata: ["count": "\(r.failed.count)", "first": "\(first)"]) }
+        for s in softwires where table.softwire(ipv4: s.ipv4, psid: s.psid) == s {
+            meta[softwireKey(s.ipv4.value, s.psid)] = Meta(owner: Self.staticOwner, expiry: 0)
+        }
+    }
+
     /// See `LeasequeryService.updateStaticSoftwires`.
     func updateStatic(from old: [Softwire], to new: [Softwire]) -> (changed: Int, removed: Int, failed: [String]) {
         let plan = staticPlan(from: old, to: new)

@@ -2,6 +2,7 @@ public import Logging
 public import NIOCore
 import NIOPosix
 public import BindingTable
+public import LwAFTRCore
 import Synchronization
 
 /// The leasequery requestor of `lwaftr run`: keeps a `BindingTable` in sync with one or more
@@ -30,7 +31,7 @@ public final class LeasequeryService: Sendable {
     let latest: StatusBox
     let ownedGroup: MultiThreadedEventLoopGroup?
 
-    init(configuration: LeasequeryConfiguration, table: BindingTable, eventLoop: any EventLoop,
+    private init(configuration: LeasequeryConfiguration, table: BindingTable, eventLoop: any EventLoop,
                  core: NIOLoopBound<ServiceCore>, latest: StatusBox, ownedGroup: MultiThreadedEventLoopGroup?) {
         self.configuration = configuration; self.table = table; self.eventLoop = eventLoop
         self.core = core; self.latest = latest; self.ownedGroup = ownedGroup
@@ -42,12 +43,17 @@ public final class LeasequeryService: Sendable {
     ///   - existing: what to do with softwires already in `table` (configuration or snapshot):
     ///     `.replaceable` (dropped once every server resynced, unless claimed) or `.keep`.
     ///   - observer: called on the event loop after every live record (instrumentation).
+    ///   - loadSnapshot: load the configured snapshot into the table first; false when the table
+    ///     is already live (a reload that adds or restarts the requestor).
+    ///   - staticSoftwires: the configuration's softwires, static from before any session runs
+    ///     (marked where the table holds them already, inserted where not).
     public static func startFuture(configuration: LeasequeryConfiguration, table: BindingTable,
                                    logger: Logger = Logger(label: "lwaftr.leasequery"),
                                    existing: BindingSync.ExistingEntries = .replaceable,
                                    clock: (@Sendable () -> Double)? = nil,
                                    group: (any EventLoopGroup)? = nil,
-                                   observer: (@Sendable (BindingRecord, ApplyOutcome) -> Void)? = nil)
+                                   observer: (@Sendable (BindingRecord, ApplyOutcome) -> Void)? = nil,
+                                   loadSnapshot: Bool = true, staticSoftwires: [Softwire] = [])
         -> EventLoopFuture<LeasequeryService> {
         let owned = group == nil ? MultiThreadedEventLoopGroup(numberOfThreads: 1) : nil
         let loop = (group ?? owned!).next()
@@ -58,9 +64,11 @@ public final class LeasequeryService: Sendable {
                                    clock: clock ?? BindingSync.uptime)
             if let observer { sync.observer = { observer($0, $1) } }
             let core = ServiceCore(loop: loop, config: configuration, sync: sync, logger: logger, latest: latest)
-            try core.start()
+            try core.start(loadSnapshot: loadSnapshot)  // sessions run only after this closure returns
+            sync.markStatic(staticSoftwires)
             logger.info("leasequery requestor started", metadata: ["servers": "\(configuration.servers.map(\.description))",
-                                                                   "table": "\(sync.count)"])
+                                                                   "table": "\(sync.count)",
+                                                                   "snapshot": "\(loadSnapshot ? "loaded if present" : "not loaded (live table)")"])
             return LeasequeryService(configuration: configuration, table: table, eventLoop: loop,
                                      core: NIOLoopBound(core, eventLoop: loop), latest: latest, ownedGroup: owned)
         }
@@ -73,9 +81,11 @@ public final class LeasequeryService: Sendable {
                              logger: Logger = Logger(label: "lwaftr.leasequery"),
                              existing: BindingSync.ExistingEntries = .replaceable,
                              clock: (@Sendable () -> Double)? = nil, group: (any EventLoopGroup)? = nil,
-                             observer: (@Sendable (BindingRecord, ApplyOutcome) -> Void)? = nil) async throws -> LeasequeryService {
+                             observer: (@Sendable (BindingRecord, ApplyOutcome) -> Void)? = nil,
+                             loadSnapshot: Bool = true, staticSoftwires: [Softwire] = []) async throws -> LeasequeryService {
         try await startFuture(configuration: configuration, table: table, logger: logger, existing: existing,
-                              clock: clock, group: group, observer: observer).get()
+                              clock: clock, group: group, observer: observer, loadSnapshot: loadSnapshot,
+                              staticSoftwires: staticSoftwires).get()
     }
 
     /// Closes every session, writes the snapshot and T_last, and shuts down an owned event loop;

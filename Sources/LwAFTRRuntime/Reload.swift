@@ -161,9 +161,8 @@ extension LwAFTRRuntime {
     private func startAdopting(_ wanted: LeasequeryConfiguration, from old: LwAFTRConfig, to new: LwAFTRConfig,
                                report: inout ReloadReport) async throws -> LeasequeryService {
         (report.staticChanged, report.staticRemoved, report.staticFailed) = diffStatic(from: old.softwires, to: new.softwires)
-        let started = try await LeasequeryService.startAdoptingTable(configuration: wanted, table: table,
-                                                                     staticSoftwires: new.softwires,
-                                                                     logger: child("lwaftr.leasequery"))
+        let started = try await LeasequeryService.start(configuration: wanted, table: table, logger: child("lwaftr.leasequery"),
+                                                        loadSnapshot: false, staticSoftwires: new.softwires)
         state.withLock { $0.leasequery = started }
         return started
     }

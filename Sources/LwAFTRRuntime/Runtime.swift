@@ -95,10 +95,9 @@ public final class LwAFTRRuntime: @unchecked Sendable {
     public func prepare() async throws {
         let config = self.config
         if let lq = LeasequeryMapping.configuration(for: config) {
-            let svc = try await LeasequeryService.start(configuration: lq, table: table,
-                                                        logger: child("lwaftr.leasequery"), existing: .keep)
             // A loaded snapshot is adopted as "unclaimed"; the configuration's softwires stay static.
-            _ = try await svc.updateStaticSoftwires(from: [], to: config.softwires)
+            let svc = try await LeasequeryService.start(configuration: lq, table: table, logger: child("lwaftr.leasequery"),
+                                                        existing: .keep, staticSoftwires: config.softwires)
             state.withLock { $0.leasequery = svc }
         } else if let path = options.snapshotPath, fileExists(path) {
             let n = try table.loadSnapshot(path: path)
