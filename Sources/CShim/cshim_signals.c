@@ -19,11 +19,16 @@ static void control_signal_handler(int sig) {
 int cshim_control_signals_install(void) {
     static int installed = 0;
     if (__atomic_exchange_n(&installed, 1, __ATOMIC_ACQ_REL)) {
-        while (__atomic_load_n(&control_pipe[0], __ATOMIC_ACQUIRE) < 0) { /* another thread is installing */ }
+        while (__atomic_load_n(&control_pipe[0], __ATOMIC_ACQUIRE) < 0) {  /* another thread is installing */
+            if (!__atomic_load_n(&installed, __ATOMIC_ACQUIRE)) return -1;  /* ... and failed */
+        }
         return control_pipe[0];
     }
     int fds[2];
-    if (pipe2(fds, O_CLOEXEC) != 0) return -1;
+    if (pipe2(fds, O_CLOEXEC) != 0) {
+        __atomic_store_n(&installed, 0, __ATOMIC_RELEASE);  /* let a later call try again */
+        return -1;
+    }
     (void)fcntl(fds[1], F_SETFL, O_NONBLOCK);
     control_pipe[1] = fds[1];
     __atomic_store_n(&control_pipe[0], fds[0], __ATOMIC_RELEASE);

@@ -8,7 +8,7 @@ public enum ConnectionRole: String, Hashable, Sendable, CustomStringConvertible 
 /// Where a session is in PROTOCOLS.md §7.5: `connecting → bulk → active → catching-up → live`,
 /// `backoff` after a failure. A gap fill or resync that runs beside a live active query keeps
 /// the phase `live` (see `SessionStatus.resync`).
-public enum SessionPhase: String, Hashable, Sendable, CustomStringConvertible {
+public enum SessionPhase: String, Hashable, Sendable, CaseIterable, CustomStringConvertible {
     /// Not started.
     case idle
     /// TCP connect (and STARTTLS) in progress.

@@ -25,9 +25,6 @@ final class CounterMirror: Sendable {
     }
 }
 
-/// Every phase a session can be in, for the one-hot `lwaftr_leasequery_session_state` gauge.
-let allPhases: [SessionPhase] = [.idle, .connecting, .bulk, .active, .catchingUp, .live, .backoff, .stopped]
-
 extension LwAFTRRuntime {
     /// Samples control-lane state into the registry (called before every scrape).
     ///
@@ -53,7 +50,7 @@ extension LwAFTRRuntime {
         var present = Set<String>()
         for s in status.sessions {
             present.insert(s.server)
-            for p in allPhases {
+            for p in SessionPhase.allCases {
                 exporter.gauge("lwaftr_leasequery_session_state", labels: [("server", s.server), ("state", p.rawValue)])
                     .set(Double(p == s.phase ? 1 : 0))
             }
@@ -69,7 +66,7 @@ extension LwAFTRRuntime {
             return known.subtracting(present)
         }
         for server in gone {  // removed by a reload: no state any more
-            for p in allPhases { exporter.gauge("lwaftr_leasequery_session_state", labels: [("server", server), ("state", p.rawValue)]).set(Double(0)) }
+            for p in SessionPhase.allCases { exporter.gauge("lwaftr_leasequery_session_state", labels: [("server", server), ("state", p.rawValue)]).set(Double(0)) }
             exporter.gauge("lwaftr_leasequery_session_live", labels: [("server", server)]).set(Double(0))
         }
         let c = status.counters
