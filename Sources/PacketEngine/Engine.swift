@@ -85,10 +85,8 @@ public final class LwAFTREngine {
                                    maxPackets: settings.extMaxFragmentedPackets, pool: pool, counters: counters)
         reassembler6 = Reassembler(family: .ipv6, maxFragmentsPerPacket: settings.intMaxFragmentsPerPacket,
                                    maxPackets: settings.intMaxFragmentedPackets, pool: pool, counters: counters)
-        extIngressFilter = try settings.extIngressFilter.map { try PacketFilter($0) }
-        extEgressFilter = try settings.extEgressFilter.map { try PacketFilter($0) }
-        intIngressFilter = try settings.intIngressFilter.map { try PacketFilter($0) }
-        intEgressFilter = try settings.intEgressFilter.map { try PacketFilter($0) }
+        let f = try Self.compileFilters(settings)
+        (extIngressFilter, extEgressFilter, intIngressFilter, intEgressFilter) = (f[0], f[1], f[2], f[3])
         filterRefs = FilterRefs(extIngressFilter, extEgressFilter, intIngressFilter, intEgressFilter)
     }
 
