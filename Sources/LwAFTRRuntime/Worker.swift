@@ -16,12 +16,12 @@ public struct Worker<External: PacketSource & PacketSink, Internal: PacketSource
     public let board: CounterBoard
     public let batch: Int
     public let busyPoll: Bool
-    public let settings: SettingsCell?
-    /// The settings generation `engine` was built with (nil: whatever is current when `run` starts).
-    public let startGeneration: UInt64?
+    public let settings: SettingsCell
+    /// The settings generation `engine` was built with.
+    public let startGeneration: UInt64
 
     public init(index: Int, engine: LwAFTREngine, external: External, internal: Internal, board: CounterBoard,
-                batch: Int, busyPoll: Bool, settings: SettingsCell? = nil, generation: UInt64? = nil) {
+                batch: Int, busyPoll: Bool, settings: SettingsCell, generation: UInt64) {
         self.index = index
         self.engine = engine
         self.external = external
@@ -42,14 +42,14 @@ public struct Worker<External: PacketSource & PacketSink, Internal: PacketSource
         var lastPublish: UInt64 = 0
         var idleRounds = 0
         var lastProcess: UInt64 = 0
-        let cell = settings  // hoisted: one relaxed load per iteration, no reference counting in the loop
+        let cell = settings  // hoisted: one atomic load per iteration, no reference counting in the loop
         // Starting from the engine's own generation, a reload published between building the
         // engine and starting this thread is adopted by the first iteration.
-        var generation = startGeneration ?? cell?.generation ?? 0
+        var generation = startGeneration
         while !stop.load(ordering: .relaxed) {
-            if let cell, cell.generation != generation {
+            if cell.generation != generation {
                 let (s, g) = cell.read()
-                try? engine.update(settings: s)  // reload compiled the filters already; cannot fail
+                try? engine.update(settings: s)  // reload validated the filters already; cannot fail
                 generation = g
             }
             let n6 = `internal`.receive(into: &in6, pool: pool, max: batch)
