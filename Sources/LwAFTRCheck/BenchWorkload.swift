@@ -1,5 +1,6 @@
 public import BindingTable
 public import LwAFTRCore
+internal import PacketEngine
 
 /// Frame size of a benchmark trace: one fixed Ethernet frame length or the simple IMIX.
 ///
@@ -162,13 +163,12 @@ public struct BenchWorkload: Sendable {
         let total = ipLength  // ≥ 28: frames are never shorter than the minimums above
         put16(p, 0x4500); put16(p + 2, UInt16(total)); put16(p + 4, id); put16(p + 6, 0)
         put16(p + 8, 0x4011); put16(p + 10, 0); put32(p + 12, src); put32(p + 16, dst)
-        put16(p + 10, ~fold(sum(p, 20)))
+        put16(p + 10, Checksum.compute(p, 20))
         let u = p + 20, ulen = UInt16(total - 20)
         put16(u, sport); put16(u + 2, dport); put16(u + 4, ulen); put16(u + 6, 0)
         // Pseudo-header + UDP header; the payload is zeros.
-        var s = UInt64(src >> 16) + UInt64(src & 0xFFFF) + UInt64(dst >> 16) + UInt64(dst & 0xFFFF)
-        s += 17 + UInt64(ulen) + sum(u, 8)
-        let c = ~fold(s)
+        let pseudo = (src >> 16) + (src & 0xFFFF) + (dst >> 16) + (dst & 0xFFFF) + 17 + UInt32(ulen)
+        let c = Checksum.compute(u, 8, initial: pseudo)
         put16(u + 6, c == 0 ? 0xFFFF : c)
     }
 }
@@ -177,15 +177,3 @@ private func gcd(_ a: Int, _ b: Int) -> Int { b == 0 ? a : gcd(b, a % b) }
 private func put16(_ p: UnsafeMutableRawPointer, _ v: UInt16) { p.storeBytes(of: v.bigEndian, as: UInt16.self) }
 private func put32(_ p: UnsafeMutableRawPointer, _ v: UInt32) { p.storeBytes(of: v.bigEndian, as: UInt32.self) }
 private func put64(_ p: UnsafeMutableRawPointer, _ v: UInt64) { p.storeBytes(of: v.bigEndian, as: UInt64.self) }
-private func sum(_ p: UnsafeMutableRawPointer, _ n: Int) -> UInt64 {
-    var s: UInt64 = 0
-    for k in Swift.stride(from: 0, to: n, by: 2) {
-        s += UInt64(UInt16(bigEndian: p.loadUnaligned(fromByteOffset: k, as: UInt16.self)))
-    }
-    return s
-}
-private func fold(_ s: UInt64) -> UInt16 {
-    var x = s
-    while x >> 16 != 0 { x = (x & 0xFFFF) + (x >> 16) }
-    return UInt16(x)
-}
