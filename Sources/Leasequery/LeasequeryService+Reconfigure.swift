@@ -55,16 +55,8 @@ extension ServiceCore {
         var added: [String] = []
         for (s, tls) in zip(new, contexts) {
             guard next < Int(BindingSync.staticOwner) else { break }
-            var cfg = config
-            cfg.servers = Array(repeating: s, count: next + 1)
-            let session = LeasequerySession(index: UInt16(next), configuration: cfg, sync: sync, logger: logger)
-            session.keepOrphans = { [unowned self, unowned session] in
-                drivers.contains { !$0.session.initialResyncDone && $0.session !== session }
-            }
-            let d = SessionDriver(loop: loop, session: session, tls: tls, logger: logger)
-            d.onTableReplaced = { [unowned self] in publishStatus() }
-            drivers.append(d)
-            d.perform(session.start())
+            let d = addDriver(index: next, server: s, tls: tls)
+            d.perform(d.session.start())
             added.append("\(s)")
             next += 1
         }

@@ -78,13 +78,17 @@ public final class LeasequerySession {
     var lastResyncSeconds: Double?
     var resyncRequested = false
 
-    public init(index: UInt16, configuration: LeasequeryConfiguration, sync: BindingSync, logger: Logger) {
+    /// A session for `server` (default: the configuration's server number `index`); `index` is
+    /// also the owner id of the bindings it learns.
+    public init(index: UInt16, server: LeasequeryServerAddress? = nil, configuration: LeasequeryConfiguration,
+                sync: BindingSync, logger: Logger) {
         self.index = index
-        server = configuration.servers[Int(index)]
+        let server = server ?? configuration.servers[Int(index)]
+        self.server = server
         config = configuration
         self.sync = sync
         var l = logger
-        l[metadataKey: "lq-server"] = "\(configuration.servers[Int(index)])"
+        l[metadataKey: "lq-server"] = "\(server)"
         self.logger = l
         activeConn = Conn(.active, maxMessageBytes: configuration.maxMessageBytes)
         bulkConn = Conn(.bulk, maxMessageBytes: configuration.maxMessageBytes)

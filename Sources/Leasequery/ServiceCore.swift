@@ -27,6 +27,20 @@ final class ServiceCore {
         self.loop = loop; self.config = config; self.sync = sync; self.logger = logger; self.latest = latest
     }
 
+    /// A session for `server` with owner id `index`, its driver, wired to this core and appended
+    /// to `drivers` (not started).
+    @discardableResult
+    func addDriver(index: Int, server: LeasequeryServerAddress, tls: NIOSSLContext?) -> SessionDriver {
+        let session = LeasequerySession(index: UInt16(index), server: server, configuration: config, sync: sync, logger: logger)
+        session.keepOrphans = { [unowned self, unowned session] in
+            drivers.contains { !$0.session.initialResyncDone && $0.session !== session }
+        }
+        let d = SessionDriver(loop: loop, session: session, tls: tls, logger: logger)
+        d.onTableReplaced = { [unowned self] in publishStatus() }
+        drivers.append(d)
+        return d
+    }
+
     static func tlsContext(_ t: LeasequeryTLSOptions) throws -> NIOSSLContext {
         var c = TLSConfiguration.makeClientConfiguration()
         c.minimumTLSVersion = .tlsv12
@@ -53,14 +67,8 @@ final class ServiceCore {
             }
         }
         for (i, s) in config.servers.enumerated() {
-            let session = LeasequerySession(index: UInt16(i), configuration: config, sync: sync, logger: logger)
-            session.setResumePoint(resume["\(s)"])
-            session.keepOrphans = { [unowned self, unowned session] in
-                drivers.contains { !$0.session.initialResyncDone && $0.session !== session }
-            }
-            let d = SessionDriver(loop: loop, session: session, tls: try s.tls.map(Self.tlsContext), logger: logger)
-            d.onTableReplaced = { [unowned self] in publishStatus() }
-            drivers.append(d)
+            let d = addDriver(index: i, server: s, tls: try s.tls.map(Self.tlsContext))
+            d.session.setResumePoint(resume["\(s)"])
         }
         let t = config.timers
         let tick = min(max(min(t.connectTimeout, t.activeReceiveTimeout, t.bulkDataTimeout) / 4, 0.01), 1)
