@@ -1,6 +1,7 @@
 import Logging
 import NIOCore
 import NIOSSL
+import LwAFTRCore
 import Synchronization
 import DHCPWire
 #if canImport(Glibc)
@@ -77,11 +78,6 @@ final class ServiceCore {
         if config.snapshotPath != nil && config.snapshotInterval > 0 { every(config.snapshotInterval) { $0.saveSnapshot() } }
         for d in drivers { d.perform(d.session.start()) }
         publishStatus()
-    }
-
-    private func fileExists(_ path: String) -> Bool {
-        var st = stat()
-        return stat(path, &st) == 0
     }
 
     private func every(_ seconds: Double, _ body: @escaping @Sendable (ServiceCore) -> Void) {

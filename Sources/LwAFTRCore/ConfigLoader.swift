@@ -410,3 +410,9 @@ struct JSONReader {
         return v
     }
 }
+
+/// Whether something exists at `path` (stat(2) succeeds).
+public func fileExists(_ path: String) -> Bool {
+    var st = stat()
+    return stat(path, &st) == 0
+}

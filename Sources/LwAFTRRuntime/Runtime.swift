@@ -350,11 +350,6 @@ public final class LwAFTRRuntime: @unchecked Sendable {
     }
 }
 
-func fileExists(_ path: String) -> Bool {
-    var st = stat()
-    return stat(path, &st) == 0
-}
-
 /// A continuation resumed by whichever of two parties comes first.
 final class ResumeOnce: Sendable {
     private let c = Mutex<CheckedContinuation<Bool, Never>?>(nil)
