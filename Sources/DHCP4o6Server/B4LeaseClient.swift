@@ -38,11 +38,7 @@ public struct B4LeaseClient {
     /// Closes the socket.
     public func close() { client.close() }
 
-    var clientIDOption: DHCPv4Option {
-        let n = clientID
-        return DHCPv4Option(code: .clientID, data: [255, 0, 0, 0, 1, 0, 3, 0, 1, 0x02, 0xB4,
-                                                    UInt8(n >> 24), UInt8(n >> 16 & 255), UInt8(n >> 8 & 255), UInt8(n & 255)])
-    }
+    var clientIDOption: DHCPv4Option { B4Messages.clientID(clientID) }
 
     /// Obtains (or renews) this B4's lease.
     public func obtain() throws -> GrantedLease {
@@ -69,11 +65,7 @@ public struct B4LeaseClient {
         try client.send(try query(DHCPv4Message(op: 1, xid: clientID | 1, ciaddr: v4, options: o)))
     }
 
-    func query(_ m4: DHCPv4Message) throws -> [UInt8] {
-        try DHCPv6Message(type: .dhcpv4Query, transactionID: DHCPv6Message.unicastFlag, options: [
-            try DHCPv6Option(OptionRequest([DHCPv6OptionCode.s46BR.rawValue])), try DHCPv6Option(DHCPv4MessageOption(m4)),
-        ]).encode()
-    }
+    func query(_ m4: DHCPv4Message) throws -> [UInt8] { try B4Messages.query(m4, unicast: true) }
 
     /// Sends `m4` and waits for the matching DHCPv4 reply of type `want`, retransmitting.
     func exchange(_ m4: DHCPv4Message, want: DHCPv4MessageType) throws -> (DHCPv4Message, DHCPv6Message) {

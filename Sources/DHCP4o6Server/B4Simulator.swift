@@ -77,3 +77,19 @@ public enum B4Simulator {
         }
     }
 }
+
+/// Messages every simulated or agent B4 sends.
+enum B4Messages {
+    /// The client identifier of B4 number `n`: a DHCPv4 RFC 4361 DUID-LL client id.
+    static func clientID(_ n: UInt32) -> DHCPv4Option {
+        DHCPv4Option(code: .clientID, data: [255, 0, 0, 0, 1, 0, 3, 0, 1, 0x02, 0xB4,
+                                             UInt8(n >> 24), UInt8(n >> 16 & 255), UInt8(n >> 8 & 255), UInt8(n & 255)])
+    }
+
+    /// `m4` wrapped in a DHCPV4-QUERY asking for the BR option (RFC 7341), unicast flag as given.
+    static func query(_ m4: DHCPv4Message, unicast: Bool) throws -> [UInt8] {
+        try DHCPv6Message(type: .dhcpv4Query, transactionID: unicast ? DHCPv6Message.unicastFlag : 0, options: [
+            try DHCPv6Option(OptionRequest([DHCPv6OptionCode.s46BR.rawValue])), try DHCPv6Option(DHCPv4MessageOption(m4)),
+        ]).encode()
+    }
+}

@@ -57,11 +57,6 @@ final class SimulatorHandler: ChannelInboundHandler {
 
     func random() -> UInt64 { rng ^= rng << 13; rng ^= rng >> 7; rng ^= rng << 17; return rng }
 
-    func clientID(_ i: Int) -> [UInt8] {
-        let n = UInt32(i)
-        return [255, 0, 0, 0, 1, 0, 3, 0, 1, 0x02, 0xB4, UInt8(n >> 24), UInt8(n >> 16 & 255), UInt8(n >> 8 & 255), UInt8(n & 255)]
-    }
-
     /// A unique softwire /128 per client.
     func b4(_ i: Int) -> IPv6Address { IPv6Address(hi: 0x2001_0db8_0000_0000 | UInt64(i >> 16), lo: UInt64(i & 0xFFFF) << 16 | 1) }
 
@@ -69,7 +64,7 @@ final class SimulatorHandler: ChannelInboundHandler {
         var c = clients[i]
         if c.xid != 0 { byXID[c.xid] = nil }
         c.xid = nextXID; nextXID &+= 1
-        var o: [DHCPv4Option] = [.u8(.messageType, type.rawValue), DHCPv4Option(code: .clientID, data: clientID(i)),
+        var o: [DHCPv4Option] = [.u8(.messageType, type.rawValue), B4Messages.clientID(UInt32(i)),
                                  DHCPv4Option(code: .parameterRequestList, data: [1, 51, 54, 159])]
         var ciaddr = IPv4Address(0)
         if type == .request || release {
@@ -83,9 +78,7 @@ final class SimulatorHandler: ChannelInboundHandler {
             if !release { o.append(DHCPv4Message.s46SourceAddressOption(b4(i))) }
         }
         let m4 = DHCPv4Message(op: 1, xid: c.xid, ciaddr: ciaddr, options: o)
-        let m6 = DHCPv6Message(type: .dhcpv4Query, transactionID: unicast ? DHCPv6Message.unicastFlag : 0, options: [
-            try! DHCPv6Option(OptionRequest([DHCPv6OptionCode.s46BR.rawValue])), try! DHCPv6Option(DHCPv4MessageOption(m4))])
-        c.message = try! m6.encode()
+        c.message = try! B4Messages.query(m4, unicast: unicast)
         c.sentAt = .now(); c.tries = 1
         if !release { byXID[c.xid] = i }
         clients[i] = c
